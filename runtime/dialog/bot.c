@@ -1,0 +1,75 @@
+/* Lookups on a loaded bot, channel names, and freeing a bot. */
+#include "dialog/bot.h"
+#include "base/error.h"
+#include "base/mem.h"
+
+#include <string.h>
+
+static const char *const channel_names[PL_CHANNEL_COUNT] = {"web", "app", "voice"};
+
+const char *pl_channel_name(pl_channel_t c)
+{
+    return (unsigned)c < PL_CHANNEL_COUNT ? channel_names[c] : "?";
+}
+
+int pl_channel_parse(const char *name, pl_channel_t *out)
+{
+    for (int i = 0; i < PL_CHANNEL_COUNT; i++) {
+        if (strcmp(name, channel_names[i]) == 0) {
+            *out = (pl_channel_t)i;
+            return 0;
+        }
+    }
+    return PL_EINVAL;
+}
+
+void pl_bot_free(pl_bot_t *bot)
+{
+    if (bot == NULL)
+        return;
+    for (size_t i = 0; i < bot->nentities; i++)
+        if (bot->entities[i].regex != NULL)
+            regfree(bot->entities[i].regex);
+    pl_arena_cleanup(&bot->arena);
+    pl_free(bot);
+}
+
+#define FIND(array, count, key)                                                                \
+    do {                                                                                       \
+        if (key == NULL)                                                                       \
+            return -1;                                                                         \
+        for (size_t i = 0; i < (count); i++)                                                   \
+            if (strcmp((array)[i].id, key) == 0)                                               \
+                return (int)i;                                                                 \
+        return -1;                                                                             \
+    } while (0)
+
+int pl_bot_intent(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->intents, bot->nintents, id);
+}
+
+int pl_bot_flow(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->flows, bot->nflows, id);
+}
+
+int pl_bot_slot(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->slots, bot->nslots, id);
+}
+
+int pl_bot_offer(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->offers, bot->noffers, id);
+}
+
+int pl_bot_entity(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->entities, bot->nentities, id);
+}
+
+int pl_flow_step(const pl_flow_t *flow, const char *id)
+{
+    FIND(flow->steps, flow->nsteps, id);
+}

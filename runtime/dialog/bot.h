@@ -1,0 +1,220 @@
+/* The loaded bot: an immutable, validated model of a bot's YAML files. Everything lives in
+ * one arena and is freed with pl_bot_free. Steps, flows and slots are referred to by string
+ * id from conversation state (never by pointer), so state survives a reload. */
+#ifndef PL_BOT_H
+#define PL_BOT_H
+
+#include "base/arena.h"
+#include "base/diag.h"
+
+#include <regex.h>
+#include <stddef.h>
+
+/* Where something was written: for diagnostics that come after loading. */
+typedef struct {
+    const char *file;
+    int line, col, len;
+} pl_pos_t;
+
+/* The channels a customer can use. Order matters: it indexes per-channel tables. */
+typedef enum { PL_CHANNEL_WEB, PL_CHANNEL_APP, PL_CHANNEL_VOICE, PL_CHANNEL_COUNT } pl_channel_t;
+const char *pl_channel_name(pl_channel_t c);
+/* Returns 0 and sets *out for "web", "app" or "voice"; PL_EINVAL otherwise. */
+int pl_channel_parse(const char *name, pl_channel_t *out);
+
+/* One variant of a text: used when tone and channel match (NULL/-1 match anything). */
+typedef struct {
+    const char *tone;    /* NULL: any tone */
+    int channel;         /* -1: any channel, else pl_channel_t */
+    const char **alts;   /* alternatives; one is picked reproducibly */
+    size_t nalts;
+} pl_variant_t;
+
+/* Text the bot says: variants by tone and channel; variant 0 is the default. */
+typedef struct {
+    pl_variant_t *variants;
+    size_t nvariants;
+    pl_pos_t pos;
+} pl_text_t;
+
+typedef enum { PL_ENTITY_LIST, PL_ENTITY_REGEX, PL_ENTITY_NUMBER, PL_ENTITY_MONEY } pl_entity_kind_t;
+
+typedef struct {
+    const char *value;     /* canonical value, e.g. "dslr" */
+    const char **synonyms; /* what customers say, including the value itself */
+    size_t nsynonyms;
+} pl_entity_value_t;
+
+typedef struct {
+    const char *id;
+    pl_entity_kind_t kind;
+    pl_entity_value_t *values; /* PL_ENTITY_LIST */
+    size_t nvalues;
+    const char *pattern; /* PL_ENTITY_REGEX, POSIX extended, matched case-insensitively */
+    regex_t *regex;      /* compiled; freed with the bot */
+    pl_pos_t pos;
+} pl_entity_t;
+
+typedef struct {
+    const char *id;
+    const char **examples;
+    size_t nexamples;
+    pl_pos_t pos;
+} pl_intent_t;
+
+typedef struct {
+    const char *id;
+    int entity; /* index into bot->entities; -1: free text */
+    pl_text_t prompt;
+    pl_text_t reprompt; /* nvariants == 0: repeat the prompt */
+    const char **quick_replies;
+    size_t nquick_replies;
+    int max_attempts; /* asks before giving up */
+    pl_pos_t pos;
+} pl_slot_t;
+
+typedef enum {
+    PL_COND_SLOT,
+    PL_COND_INTENT,
+    PL_COND_CHANNEL,
+    PL_COND_PERSONA,
+    PL_COND_TONE,
+    PL_COND_CONSENT,
+    PL_COND_OFFERED,
+    PL_COND_ALL,
+    PL_COND_ANY,
+    PL_COND_NOT
+} pl_cond_kind_t;
+
+typedef enum {
+    PL_SLOT_FILLED,
+    PL_SLOT_EMPTY,
+    PL_SLOT_IS,
+    PL_SLOT_IS_NOT,
+    PL_SLOT_BELOW,
+    PL_SLOT_ABOVE
+} pl_slot_op_t;
+
+typedef struct pl_cond pl_cond_t;
+struct pl_cond {
+    pl_cond_kind_t kind;
+    const char *name;   /* slot, intent, persona, tone, consent or offer id */
+    int index;          /* slot or offer index, channel number */
+    pl_slot_op_t op;    /* PL_COND_SLOT */
+    const char *value;  /* PL_SLOT_IS / IS_NOT */
+    double number;      /* PL_SLOT_BELOW / ABOVE */
+    pl_cond_t *kids;    /* ALL / ANY / NOT */
+    size_t nkids;
+    pl_pos_t pos;
+};
+
+/* Where execution goes: a step of this flow, or the start of another flow. */
+typedef struct {
+    int flow; /* -1: same flow */
+    int step; /* index in that flow; with another flow always 0 */
+    const char *name;
+    pl_pos_t pos;
+} pl_target_t;
+
+typedef struct {
+    pl_cond_t cond; /* for the "else" arm: kind PL_COND_ALL with no kids (always true) */
+    pl_target_t target;
+} pl_branch_t;
+
+typedef enum {
+    PL_STEP_SAY,
+    PL_STEP_ASK,
+    PL_STEP_BRANCH,
+    PL_STEP_GOTO,
+    PL_STEP_OFFER,
+    PL_STEP_HANDOFF,
+    PL_STEP_END
+} pl_step_kind_t;
+
+typedef struct {
+    const char *id; /* written by the author, or "#N" (1-based position) */
+    int explicit_id;
+    pl_step_kind_t kind;
+    pl_text_t text;        /* say / handoff / end message (may be empty for end) */
+    const char **quick_replies;
+    size_t nquick_replies;
+    int slot;              /* ask */
+    int offer;             /* offer */
+    pl_branch_t *branches; /* branch */
+    size_t nbranches;
+    int has_next;          /* an explicit "goto"/"flow" after a say/offer/ask */
+    pl_target_t next;
+    int has_on_fail;       /* ask: where to go when attempts run out */
+    pl_target_t on_fail;
+    pl_pos_t pos;
+} pl_step_t;
+
+typedef struct {
+    const char *id;
+    const char **triggers; /* intent ids that start the flow */
+    int *trigger_idx;
+    size_t ntriggers;
+    pl_step_t *steps;
+    size_t nsteps;
+    pl_pos_t pos;
+} pl_flow_t;
+
+typedef struct {
+    const char *id;
+    const char *title;
+    double price;
+    const char *currency;
+    int valid_days;
+    pl_text_t text;
+    pl_pos_t pos;
+} pl_offer_t;
+
+typedef struct {
+    pl_text_t say;       /* when the bot did not understand */
+    int escalate_after;  /* misunderstandings in a row before escalating; 0: never */
+    int escalate_flow;   /* flow to run then, -1 if none */
+    pl_target_t escalate;
+} pl_fallback_t;
+
+typedef struct pl_bot {
+    pl_arena_t arena;
+    const char *id;
+    const char *name;
+    const char *language; /* "de" or "en" */
+    const char *default_tone;
+    const char **tones;
+    size_t ntones;
+    double threshold; /* minimum intent confidence */
+
+    pl_intent_t *intents;
+    size_t nintents;
+    pl_entity_t *entities;
+    size_t nentities;
+    pl_slot_t *slots;
+    size_t nslots;
+    pl_flow_t *flows;
+    size_t nflows;
+    pl_offer_t *offers;
+    size_t noffers;
+    pl_fallback_t fallback;
+
+    const char **files; /* every file the bot was read from, main file first */
+    size_t nfiles;
+} pl_bot_t;
+
+/* Loads the bot at path (and the files it includes), validates it and returns it in *out.
+ * Every problem goes to d. Returns 0 when the bot has no errors (warnings allowed),
+ * PL_EINVALID when it has errors, PL_ENOMEM. *out is set only on success; free it with
+ * pl_bot_free. */
+int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out);
+void pl_bot_free(pl_bot_t *bot);
+
+/* Lookups by id; -1 when absent. */
+int pl_bot_intent(const pl_bot_t *bot, const char *id);
+int pl_bot_flow(const pl_bot_t *bot, const char *id);
+int pl_bot_slot(const pl_bot_t *bot, const char *id);
+int pl_bot_offer(const pl_bot_t *bot, const char *id);
+int pl_bot_entity(const pl_bot_t *bot, const char *id);
+int pl_flow_step(const pl_flow_t *flow, const char *id);
+
+#endif

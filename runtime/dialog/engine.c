@@ -1,0 +1,514 @@
+/* The flow engine (see engine.h): advances a conversation by one customer message.
+ * It fills slots from entities, runs steps until the bot must wait for the customer (an
+ * 'ask') or the flow ends, and falls back with escalation when it did not understand. */
+#include "dialog/engine.h"
+#include "base/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define STEP_BUDGET 64      /* steps one turn may run before the engine assumes a loop */
+#define FREE_TEXT_MAX 500   /* bytes of free text kept in a slot */
+#define DAY_MS 86400000LL
+
+typedef struct {
+    const pl_bot_t *bot;
+    cJSON *state;
+    const pl_input_t *in;
+    pl_arena_t *scratch;
+    pl_actions_t *out;
+    char used[64]; /* entity matches already consumed by a slot this turn */
+    int oom;
+} turn_t;
+
+static void trace(turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void trace(turn_t *t, const char *fmt, ...)
+{
+    if (t->out->ntrace == PL_MAX_TRACE)
+        return;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    const char *s = pl_arena_strdup(t->scratch, buf);
+    if (s == NULL)
+        t->oom = 1;
+    else
+        t->out->trace[t->out->ntrace++] = s;
+}
+
+static void emit(turn_t *t, pl_action_kind_t kind, const pl_text_t *text,
+                 const char *const *qr, size_t nqr, const char *offer)
+{
+    if (t->out->n == PL_MAX_ACTIONS)
+        return;
+    pl_action_t *a = &t->out->items[t->out->n++];
+    a->kind = kind;
+    a->text = text && text->nvariants ? text : NULL;
+    a->quick_replies = qr;
+    a->nquick_replies = nqr;
+    a->offer = offer;
+}
+
+/* ---- state helpers: each returns 0 or sets t->oom ---- */
+
+static cJSON *obj(turn_t *t, const char *key)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(t->state, key);
+    if (cJSON_IsObject(o))
+        return o;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->state, key);
+    o = cJSON_AddObjectToObject(t->state, key);
+    if (o == NULL)
+        t->oom = 1;
+    return o;
+}
+
+static void set_str(turn_t *t, cJSON *o, const char *key, const char *v)
+{
+    cJSON *item = cJSON_CreateString(v);
+    if (item == NULL || !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                                                      : cJSON_AddItemToObject(o, key, item))) {
+        cJSON_Delete(item);
+        t->oom = 1;
+    }
+}
+
+static void set_num(turn_t *t, cJSON *o, const char *key, double v)
+{
+    cJSON *item = cJSON_CreateNumber(v);
+    if (item == NULL || !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                                                      : cJSON_AddItemToObject(o, key, item))) {
+        cJSON_Delete(item);
+        t->oom = 1;
+    }
+}
+
+static const char *get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int get_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+static void set_position(turn_t *t, const pl_flow_t *f, const pl_step_t *st)
+{
+    if (f == NULL) {
+        cJSON_DeleteItemFromObjectCaseSensitive(t->state, "flow");
+        cJSON_DeleteItemFromObjectCaseSensitive(t->state, "step");
+        return;
+    }
+    set_str(t, t->state, "flow", f->id);
+    set_str(t, t->state, "step", st->id);
+}
+
+/* ---- slots ---- */
+
+static const cJSON *slot_value(turn_t *t, const char *slot)
+{
+    const cJSON *slots = cJSON_GetObjectItemCaseSensitive(t->state, "slots");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(slots, slot);
+    return (cJSON_IsString(v) || cJSON_IsNumber(v)) ? v : NULL;
+}
+
+/* Fills slot from this turn's entities (or free text when asked). Returns 1 when filled. */
+static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
+{
+    const pl_input_t *in = t->in;
+    cJSON *slots = obj(t, "slots");
+    if (slots == NULL)
+        return 0;
+    if (slot->entity < 0) {
+        if (!asked)
+            return 0;
+        size_t len = strlen(in->text);
+        while (len > 0 && (in->text[len - 1] == ' ' || in->text[len - 1] == '\n'))
+            len--;
+        const char *s = in->text;
+        while (len > 0 && *s == ' ')
+            s++, len--;
+        if (len == 0)
+            return 0;
+        if (len > FREE_TEXT_MAX) {
+            len = FREE_TEXT_MAX;
+            while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+                len--; /* do not cut a UTF-8 character in half */
+        }
+        char *v = pl_arena_strndup(t->scratch, s, len);
+        if (v == NULL) {
+            t->oom = 1;
+            return 0;
+        }
+        set_str(t, slots, slot->id, v);
+        return 1;
+    }
+    const pl_entity_t *en = &t->bot->entities[slot->entity];
+    for (size_t i = 0; i < in->nentities && i < sizeof(t->used); i++) {
+        const pl_entity_match_t *m = &in->entities[i];
+        if (m->entity != slot->entity || t->used[i])
+            continue;
+        /* a bare number counts as money only as the answer to a money question */
+        if (en->kind == PL_ENTITY_MONEY && m->currency == NULL && !asked)
+            continue;
+        if (en->kind == PL_ENTITY_NUMBER || en->kind == PL_ENTITY_MONEY)
+            set_num(t, slots, slot->id, m->number);
+        else
+            set_str(t, slots, slot->id, m->value);
+        t->used[i] = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Fills, from this turn's entities, every slot that the flow asks for. */
+static void fill_flow_slots(turn_t *t, const pl_flow_t *f)
+{
+    for (size_t i = 0; i < f->nsteps; i++) {
+        const pl_step_t *st = &f->steps[i];
+        if (st->kind == PL_STEP_ASK && st->slot >= 0 && t->bot->slots[st->slot].entity >= 0)
+            if (fill_slot(t, &t->bot->slots[st->slot], 0))
+                trace(t, "filled slot '%s' from the message", t->bot->slots[st->slot].id);
+    }
+}
+
+/* ---- conditions ---- */
+
+static int slot_is(const cJSON *v, const char *want)
+{
+    if (cJSON_IsString(v))
+        return strcasecmp(v->valuestring, want) == 0;
+    char *end;
+    double w = strtod(want, &end);
+    return end != want && *end == '\0' && fabs(v->valuedouble - w) < 1e-9;
+}
+
+static int eval(turn_t *t, const pl_cond_t *c)
+{
+    const cJSON *st = t->state;
+    switch (c->kind) {
+    case PL_COND_SLOT: {
+        const cJSON *v = slot_value(t, c->name);
+        switch (c->op) {
+        case PL_SLOT_FILLED:
+            return v != NULL;
+        case PL_SLOT_EMPTY:
+            return v == NULL;
+        case PL_SLOT_IS:
+            return v != NULL && slot_is(v, c->value);
+        case PL_SLOT_IS_NOT:
+            return v == NULL || !slot_is(v, c->value);
+        case PL_SLOT_BELOW:
+            return cJSON_IsNumber(v) && v->valuedouble < c->number;
+        case PL_SLOT_ABOVE:
+            return cJSON_IsNumber(v) && v->valuedouble > c->number;
+        }
+        return 0;
+    }
+    case PL_COND_INTENT: {
+        const char *i = get_str(st, "intent");
+        return i != NULL && strcmp(i, c->name) == 0;
+    }
+    case PL_COND_CHANNEL:
+        return (int)t->in->channel == c->index;
+    case PL_COND_PERSONA: {
+        const char *p = get_str(st, "persona");
+        return p != NULL && strcmp(p, c->name) == 0;
+    }
+    case PL_COND_TONE: {
+        const char *tone = get_str(st, "tone");
+        return strcmp(tone ? tone : t->bot->default_tone, c->name) == 0;
+    }
+    case PL_COND_CONSENT:
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(st, "consent"), c->name));
+    case PL_COND_OFFERED: {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(st, "offers"))
+        {
+            const char *id = get_str(o, "id");
+            if (id != NULL && strcmp(id, c->name) == 0)
+                return 1;
+        }
+        return 0;
+    }
+    case PL_COND_ALL:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!eval(t, &c->kids[i]))
+                return 0;
+        return 1;
+    case PL_COND_ANY:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (eval(t, &c->kids[i]))
+                return 1;
+        return 0;
+    case PL_COND_NOT:
+        return c->nkids == 1 && !eval(t, &c->kids[0]);
+    }
+    return 0;
+}
+
+/* ---- offers ---- */
+
+/* Makes the offer: copies its terms into state (a snapshot), unless a snapshot of it is
+ * still valid, in which case the same terms are presented again. */
+static void make_offer(turn_t *t, const pl_offer_t *o)
+{
+    cJSON *offers = cJSON_GetObjectItemCaseSensitive(t->state, "offers");
+    if (!cJSON_IsArray(offers)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(t->state, "offers");
+        offers = cJSON_AddArrayToObject(t->state, "offers");
+        if (offers == NULL) {
+            t->oom = 1;
+            return;
+        }
+    }
+    int i = 0;
+    cJSON *snap;
+    cJSON_ArrayForEach(snap, offers)
+    {
+        const char *id = get_str(snap, "id");
+        if (id != NULL && strcmp(id, o->id) == 0) {
+            const cJSON *until = cJSON_GetObjectItemCaseSensitive(snap, "valid_until");
+            if (cJSON_IsNumber(until) && until->valuedouble > (double)t->in->now_ms) {
+                trace(t, "offer '%s' presented again with its original terms", o->id);
+                emit(t, PL_ACT_OFFER, &o->text, NULL, 0, o->id);
+                return;
+            }
+            cJSON_DeleteItemFromArray(offers, i);
+            trace(t, "offer '%s' had expired; made anew", o->id);
+            break;
+        }
+        i++;
+    }
+    snap = cJSON_CreateObject();
+    if (snap == NULL || !cJSON_AddItemToArray(offers, snap)) {
+        cJSON_Delete(snap);
+        t->oom = 1;
+        return;
+    }
+    set_str(t, snap, "id", o->id);
+    set_str(t, snap, "title", o->title);
+    set_num(t, snap, "price", o->price);
+    set_str(t, snap, "currency", o->currency);
+    set_num(t, snap, "made_at", (double)t->in->now_ms);
+    set_num(t, snap, "valid_until", (double)(t->in->now_ms + o->valid_days * DAY_MS));
+    set_str(t, snap, "channel", pl_channel_name(t->in->channel));
+    emit(t, PL_ACT_OFFER, &o->text, NULL, 0, o->id);
+}
+
+/* ---- running steps ---- */
+
+/* Where execution goes after step i of flow fi when it continues normally. */
+static void follow(const pl_bot_t *bot, int *fi, int *si, const pl_target_t *tg)
+{
+    if (tg->flow >= 0) {
+        *fi = tg->flow;
+        *si = 0;
+    } else {
+        *si = tg->step;
+    }
+    (void)bot;
+}
+
+static void ask(turn_t *t, const pl_flow_t *f, const pl_step_t *st, int again)
+{
+    const pl_slot_t *slot = &t->bot->slots[st->slot];
+    const pl_text_t *text = again && slot->reprompt.nvariants ? &slot->reprompt : &slot->prompt;
+    const char *const *qr = st->nquick_replies ? st->quick_replies : slot->quick_replies;
+    size_t nqr = st->nquick_replies ? st->nquick_replies : slot->nquick_replies;
+    emit(t, PL_ACT_SAY, text, qr, nqr, NULL);
+    set_position(t, f, st);
+}
+
+/* Runs from step si of flow fi until the bot waits for the customer or the flow ends. */
+static void run(turn_t *t, int fi, int si)
+{
+    const pl_bot_t *bot = t->bot;
+    set_num(t, t->state, "attempts", 0);
+    for (int budget = 0; budget < STEP_BUDGET && !t->oom; budget++) {
+        const pl_flow_t *f = &bot->flows[fi];
+        if (si < 0 || (size_t)si >= f->nsteps) {
+            trace(t, "flow '%s' ran past its last step; conversation is idle", f->id);
+            set_position(t, NULL, NULL);
+            return;
+        }
+        const pl_step_t *st = &f->steps[si];
+        switch (st->kind) {
+        case PL_STEP_SAY:
+            emit(t, PL_ACT_SAY, &st->text, st->quick_replies, st->nquick_replies, NULL);
+            break;
+        case PL_STEP_ASK:
+            if (slot_value(t, bot->slots[st->slot].id) != NULL) {
+                trace(t, "slot '%s' already filled; step '%s' skipped", bot->slots[st->slot].id,
+                      st->id);
+                break;
+            }
+            ask(t, f, st, 0);
+            return;
+        case PL_STEP_BRANCH: {
+            size_t b;
+            for (b = 0; b < st->nbranches; b++)
+                if (eval(t, &st->branches[b].cond))
+                    break;
+            if (b < st->nbranches) {
+                trace(t, "branch '%s' took arm %zu", st->id, b + 1);
+                follow(bot, &fi, &si, &st->branches[b].target);
+                continue;
+            }
+            break;
+        }
+        case PL_STEP_GOTO:
+            follow(bot, &fi, &si, &st->next);
+            continue;
+        case PL_STEP_OFFER:
+            make_offer(t, &bot->offers[st->offer]);
+            break;
+        case PL_STEP_HANDOFF:
+            emit(t, PL_ACT_HANDOFF, &st->text, NULL, 0, NULL);
+            trace(t, "handed off to a human in flow '%s'", f->id);
+            set_position(t, NULL, NULL);
+            return;
+        case PL_STEP_END:
+            emit(t, PL_ACT_SAY, &st->text, NULL, 0, NULL);
+            set_position(t, NULL, NULL);
+            return;
+        }
+        if (st->has_next)
+            follow(bot, &fi, &si, &st->next);
+        else
+            si++;
+    }
+    if (!t->oom) {
+        trace(t, "more than %d steps in one turn; the flow was stopped", STEP_BUDGET);
+        set_position(t, NULL, NULL);
+    }
+}
+
+static void start_flow(turn_t *t, int fi)
+{
+    trace(t, "started flow '%s'", t->bot->flows[fi].id);
+    fill_flow_slots(t, &t->bot->flows[fi]);
+    run(t, fi, 0);
+}
+
+static int flow_for_intent(const pl_bot_t *bot, int intent)
+{
+    if (intent < 0)
+        return -1;
+    for (size_t fi = 0; fi < bot->nflows; fi++)
+        for (size_t k = 0; k < bot->flows[fi].ntriggers; k++)
+            if (bot->flows[fi].trigger_idx[k] == intent)
+                return (int)fi;
+    return -1;
+}
+
+static void not_understood(turn_t *t)
+{
+    const pl_fallback_t *fb = &t->bot->fallback;
+    int n = get_int(t->state, "misunderstood") + 1;
+    t->out->understood = 0;
+    if (fb->escalate_after > 0 && n >= fb->escalate_after && fb->escalate_flow >= 0) {
+        trace(t, "%d misunderstandings in a row; escalating to flow '%s'", n,
+              t->bot->flows[fb->escalate_flow].id);
+        set_num(t, t->state, "misunderstood", 0);
+        run(t, fb->escalate_flow, 0);
+        return;
+    }
+    set_num(t, t->state, "misunderstood", n);
+    emit(t, PL_ACT_SAY, &fb->say, NULL, 0, NULL);
+}
+
+/* The position stored in state, resolved against this bot. Reports in the trace when the
+ * bot changed under the conversation. */
+static void resolve_position(turn_t *t, int *fi, int *si)
+{
+    *fi = *si = -1;
+    const char *flow = get_str(t->state, "flow"), *step = get_str(t->state, "step");
+    if (flow == NULL)
+        return;
+    *fi = pl_bot_flow(t->bot, flow);
+    if (*fi < 0) {
+        trace(t, "flow '%s' no longer exists; the conversation starts afresh", flow);
+        set_position(t, NULL, NULL);
+        return;
+    }
+    *si = step ? pl_flow_step(&t->bot->flows[*fi], step) : -1;
+    if (*si < 0) {
+        trace(t, "step '%s' no longer exists in flow '%s'; the flow restarts", step ? step : "",
+              flow);
+        *si = -2; /* restart */
+    }
+}
+
+int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_arena_t *scratch,
+                   pl_actions_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->understood = 1;
+    turn_t t = {.bot = bot, .state = state, .in = in, .scratch = scratch, .out = out};
+    set_num(&t, state, "turn", get_int(state, "turn") + 1);
+    if (in->intent >= 0 && (size_t)in->intent < bot->nintents)
+        set_str(&t, state, "intent", bot->intents[in->intent].id);
+    else
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "intent");
+
+    int fi, si;
+    resolve_position(&t, &fi, &si);
+    int wanted = flow_for_intent(bot, in->intent);
+    if (si == -2) {
+        start_flow(&t, fi);
+    } else if (fi >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK) {
+        const pl_flow_t *f = &bot->flows[fi];
+        const pl_step_t *st = &f->steps[si];
+        const pl_slot_t *slot = &bot->slots[st->slot];
+        /* the asked slot first, so a bare number answers "what is your budget?" */
+        int filled = fill_slot(&t, slot, 1);
+        if (filled) {
+            trace(&t, "filled slot '%s'", slot->id);
+            fill_flow_slots(&t, f);
+            set_num(&t, state, "misunderstood", 0);
+            if (st->has_next)
+                follow(bot, &fi, &si, &st->next);
+            else
+                si++;
+            run(&t, fi, si);
+        } else if (wanted >= 0) {
+            trace(&t, "left flow '%s' for flow '%s'", f->id, bot->flows[wanted].id);
+            set_num(&t, state, "misunderstood", 0);
+            start_flow(&t, wanted);
+        } else {
+            int attempts = get_int(state, "attempts") + 1;
+            out->understood = 0;
+            if (attempts >= slot->max_attempts) {
+                trace(&t, "no answer for slot '%s' after %d attempts", slot->id, attempts);
+                if (st->has_on_fail) {
+                    follow(bot, &fi, &si, &st->on_fail);
+                    run(&t, fi, si);
+                } else {
+                    set_position(&t, NULL, NULL);
+                    not_understood(&t);
+                }
+            } else {
+                ask(&t, f, st, 1);
+                set_num(&t, state, "attempts", attempts);
+            }
+        }
+    } else if (wanted >= 0) {
+        set_num(&t, state, "misunderstood", 0);
+        start_flow(&t, wanted);
+    } else {
+        not_understood(&t);
+    }
+    return t.oom ? PL_ENOMEM : 0;
+}

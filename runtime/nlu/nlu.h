@@ -1,0 +1,51 @@
+/* Natural-language understanding: normalised text → intent scores and entities.
+ * The index is built once per loaded bot; understanding a message is pure and allocates
+ * only in the caller's scratch arena. */
+#ifndef PL_NLU_H
+#define PL_NLU_H
+
+#include "base/arena.h"
+#include "base/strbuf.h"
+#include "dialog/bot.h"
+#include "dialog/engine.h"
+
+#include <stddef.h>
+
+/* Normalises text for matching: NFKC, case folding, German umlauts and ß folded to
+ * ae/oe/ue/ss, punctuation and symbols replaced by spaces, whitespace collapsed to single
+ * spaces, no leading or trailing space. Appends to out. Returns 0, PL_ENOMEM or PL_ELIMIT;
+ * invalid UTF-8 bytes are skipped. */
+int pl_nlu_normalize(const char *text, size_t len, pl_strbuf_t *out);
+
+typedef struct pl_nlu pl_nlu_t;
+
+/* Builds the matching index for bot (which must outlive it). Returns 0 or PL_ENOMEM;
+ * *out set only on success, free with pl_nlu_free. */
+int pl_nlu_new(const pl_bot_t *bot, pl_nlu_t **out);
+void pl_nlu_free(pl_nlu_t *nlu);
+
+typedef struct {
+    int intent; /* index into bot->intents */
+    double score; /* 0..1 */
+} pl_intent_score_t;
+
+typedef struct {
+    pl_intent_score_t top[3]; /* best first */
+    size_t ntop;
+    int intent;               /* top[0].intent if its score reaches the bot's threshold, else -1 */
+    double confidence;        /* top[0].score, or 0 */
+    pl_entity_match_t *entities; /* in scratch */
+    size_t nentities;
+} pl_understanding_t;
+
+/* Understands one message of len bytes. Everything in out lives in scratch.
+ * Returns 0 or PL_ENOMEM. */
+int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_arena_t *scratch,
+                      pl_understanding_t *out);
+
+/* Entity extraction alone (used by pl_nlu_understand): finds every entity of the bot in
+ * text. Non-overlapping per entity; results ordered by start. Returns 0 or PL_ENOMEM. */
+int pl_nlu_entities(const pl_bot_t *bot, const char *text, size_t len, pl_arena_t *scratch,
+                    pl_entity_match_t **out, size_t *nout);
+
+#endif

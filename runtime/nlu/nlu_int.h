@@ -1,0 +1,56 @@
+/* Private to runtime/nlu: the tokenizer with spans into the original text, the light stemmer
+ * and hashing shared by the matcher and the entity extractor. Not part of the public API. */
+#ifndef PL_NLU_INT_H
+#define PL_NLU_INT_H
+
+#include "nlu/nlu.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One normalised token. Its text lies in the normalised string; start/end is the byte span
+ * of the original text it came from (a token of NFKC-expanded text keeps its source span). */
+typedef struct {
+    size_t off, len;   /* in the normalised string */
+    size_t start, end; /* [start, end) in the original text */
+    uint64_t hash;     /* FNV-1a of the stem, filled by pl__nlu_hash_tokens */
+} pl__token_t;
+
+typedef struct {
+    char *norm; /* NUL-terminated: tokens joined by single spaces */
+    size_t normlen;
+    pl__token_t *toks;
+    size_t ntoks;
+} pl__tokens_t;
+
+/* Normalises text (see pl_nlu_normalize) and splits it into tokens, everything in a.
+ * Returns 0 or PL_ENOMEM; *out set only on success. Hashes are left 0. */
+int pl__nlu_tokenize(const char *text, size_t len, pl_arena_t *a, pl__tokens_t *out);
+
+/* 1 for German stemming and stop words, 0 for English (the default). */
+int pl__nlu_is_de(const pl_bot_t *bot);
+
+/* Length of the stem of a normalised token: a suffix stripped for tokens longer than 4 bytes. */
+size_t pl__nlu_stem_len(const char *s, size_t n, int de);
+
+uint64_t pl__nlu_hash(const char *s, size_t n);
+
+/* Sets hash of each token to the hash of its stem. */
+void pl__nlu_hash_tokens(pl__tokens_t *t, int de);
+
+/* Synonyms of every list entity, tokenised and ready for matching (see entities.c). */
+typedef struct pl__lists pl__lists_t;
+
+/* Builds the synonym index of bot's list entities in a, using tmp for temporary work.
+ * Returns 0 or PL_ENOMEM; *out set only on success. */
+int pl__nlu_lists_build(const pl_bot_t *bot, pl_arena_t *a, pl_arena_t *tmp, pl__lists_t **out);
+
+/* pl_nlu_entities with a prebuilt synonym index and the message already tokenised and hashed. */
+int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *text, size_t len,
+                     const pl__tokens_t *toks, pl_arena_t *scratch, pl_entity_match_t **out,
+                     size_t *nout);
+
+/* At most this many entity matches are reported per message. */
+#define PL__NLU_MAX_ENTITIES 64
+
+#endif

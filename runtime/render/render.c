@@ -1,0 +1,106 @@
+/* Actions → canonical reply: variant by (tone, channel), reproducible alternative, placeholders
+ * expanded (see render.h). */
+#include "render/render.h"
+#include "base/error.h"
+#include "render/template.h"
+
+#include <string.h>
+
+const pl_variant_t *pl_render_variant(const pl_text_t *text, const char *tone, pl_channel_t ch)
+{
+    const pl_variant_t *tone_only = NULL, *channel_only = NULL;
+    for (size_t i = 1; i < text->nvariants; i++) {
+        const pl_variant_t *v = &text->variants[i];
+        int tone_ok = v->tone != NULL && tone != NULL && strcmp(v->tone, tone) == 0;
+        if (tone_ok && v->channel == (int)ch)
+            return v;
+        if (tone_ok && v->channel < 0 && tone_only == NULL)
+            tone_only = v;
+        if (v->tone == NULL && v->channel == (int)ch && channel_only == NULL)
+            channel_only = v;
+    }
+    if (tone_only != NULL)
+        return tone_only;
+    if (channel_only != NULL)
+        return channel_only;
+    return &text->variants[0];
+}
+
+/* splitmix64: a small, well-mixed step so that one seed gives one choice per message. */
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static const cJSON *offer_snapshot(const cJSON *state, const char *id)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(state, "offers"))
+    {
+        const char *oid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+        if (oid != NULL && strcmp(oid, id) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actions,
+              pl_channel_t channel, const char *tone, uint64_t seed, pl_arena_t *scratch,
+              pl_reply_t *out)
+{
+    if (tone == NULL)
+        tone = bot->default_tone;
+    out->n = 0;
+    pl_strbuf_t buf;
+    pl_strbuf_init(&buf, 64 * 1024);
+    int rc = 0;
+    for (size_t i = 0; i < actions->n && rc == 0; i++) {
+        const pl_action_t *a = &actions->items[i];
+        pl_message_t *m = &out->items[out->n];
+        memset(m, 0, sizeof(*m));
+        m->kind = a->kind == PL_ACT_OFFER ? PL_MSG_OFFER
+                  : a->kind == PL_ACT_HANDOFF ? PL_MSG_HANDOFF
+                                              : PL_MSG_TEXT;
+        m->tone = tone;
+        m->quick_replies = a->quick_replies;
+        m->nquick_replies = a->nquick_replies;
+        pl_template_ctx_t ctx = {.bot = bot, .state = state};
+        if (a->kind == PL_ACT_OFFER) {
+            const cJSON *snap = offer_snapshot(state, a->offer);
+            if (snap == NULL)
+                continue; /* the engine always stores it first; be safe anyway */
+            ctx.offer = snap;
+            m->offer_id = a->offer;
+            m->offer_title = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "title"));
+            m->offer_currency =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "currency"));
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(snap, "price");
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(snap, "valid_until");
+            m->offer_price = cJSON_IsNumber(p) ? p->valuedouble : 0;
+            m->offer_valid_until = cJSON_IsNumber(u) ? (int64_t)u->valuedouble : 0;
+        }
+        if (a->text == NULL) {
+            if (a->kind == PL_ACT_SAY)
+                continue; /* an 'end' without words */
+            m->text = "";
+            out->n++;
+            continue;
+        }
+        const pl_variant_t *v = pl_render_variant(a->text, tone, channel);
+        size_t pick = v->nalts > 1 ? (size_t)(mix(seed + i) % v->nalts) : 0;
+        pl_strbuf_clear(&buf);
+        rc = pl_template_expand(v->alts[pick], &ctx, &buf);
+        if (rc != 0)
+            break;
+        m->text = pl_arena_strdup(scratch, pl_strbuf_str(&buf));
+        if (m->text == NULL)
+            rc = PL_ENOMEM;
+        else
+            out->n++;
+    }
+    pl_strbuf_cleanup(&buf);
+    return rc;
+}

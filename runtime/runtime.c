@@ -1,0 +1,119 @@
+/* The turn pipeline (see runtime.h): normalise and understand → advance the flow → render.
+ * The engine works on a copy of the state, so a failed turn loses nothing. */
+#include "runtime.h"
+#include "base/error.h"
+#include "base/mem.h"
+#include "render/render.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+struct pl_runtime {
+    pl_bot_t *bot;
+    pl_nlu_t *nlu;
+    int refs;
+};
+
+int pl_runtime_load(const char *path, pl_diags_t *d, pl_runtime_t **out)
+{
+    pl_bot_t *bot = NULL;
+    int rc = pl_bot_load(path, d, &bot);
+    if (rc != 0)
+        return rc;
+    pl_runtime_t *rt = pl_calloc(1, sizeof(*rt));
+    if (rt == NULL || (rc = pl_nlu_new(bot, &rt->nlu)) != 0) {
+        pl_free(rt);
+        pl_bot_free(bot);
+        return rc ? rc : PL_ENOMEM;
+    }
+    rt->bot = bot;
+    rt->refs = 1;
+    *out = rt;
+    return 0;
+}
+
+pl_runtime_t *pl_runtime_ref(pl_runtime_t *rt)
+{
+    rt->refs++;
+    return rt;
+}
+
+void pl_runtime_unref(pl_runtime_t *rt)
+{
+    if (rt == NULL || --rt->refs > 0)
+        return;
+    pl_nlu_free(rt->nlu);
+    pl_bot_free(rt->bot);
+    pl_free(rt);
+}
+
+const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt)
+{
+    return rt->bot;
+}
+
+static int valid_utf8(const char *s, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + off, (utf8proc_ssize_t)(len - off), &cp);
+        if (k <= 0 || cp == 0)
+            return 0;
+        off += (size_t)k;
+    }
+    return 1;
+}
+
+/* A reproducible seed for choosing among alternative texts: the same conversation at the
+ * same turn always says the same thing, so conversation tests are stable. */
+static uint64_t turn_seed(const cJSON *state)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "id"));
+    for (const char *p = id ? id : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    const cJSON *turn = cJSON_GetObjectItemCaseSensitive(state, "turn");
+    return h ^ (uint64_t)(cJSON_IsNumber(turn) ? turn->valueint : 0) * 0x9e3779b97f4a7c15ULL;
+}
+
+int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
+                    pl_arena_t *scratch, pl_turn_t *out)
+{
+    if (ev->len > PL_MAX_MESSAGE_BYTES)
+        return PL_ELIMIT;
+    if (!valid_utf8(ev->text, ev->len))
+        return PL_EINVAL;
+    char *text = pl_arena_strndup(scratch, ev->text, ev->len);
+    if (text == NULL)
+        return PL_ENOMEM;
+    int rc = pl_nlu_understand(rt->nlu, text, ev->len, scratch, &out->nlu);
+    if (rc != 0)
+        return rc;
+    cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
+    if (next == NULL)
+        return PL_ENOMEM;
+    pl_input_t in = {
+        .text = text,
+        .channel = ev->channel,
+        .now_ms = ev->now_ms,
+        .intent = out->nlu.intent,
+        .confidence = out->nlu.confidence,
+        .entities = out->nlu.entities,
+        .nentities = out->nlu.nentities,
+    };
+    rc = pl_engine_turn(rt->bot, next, &in, scratch, &out->actions);
+    if (rc == 0) {
+        const char *tone = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(next, "tone"));
+        rc = pl_render(rt->bot, next, &out->actions, ev->channel, tone, turn_seed(next), scratch,
+                       &out->reply);
+    }
+    if (rc != 0) {
+        cJSON_Delete(next);
+        return rc;
+    }
+    cJSON_Delete(*state);
+    *state = next;
+    return 0;
+}

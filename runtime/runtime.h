@@ -1,0 +1,56 @@
+/* The turn pipeline: one customer message in, one canonical reply out.
+ * A pl_runtime is a loaded bot with its NLU index, reference-counted so a reload can swap
+ * it while conversations that hold the old one finish their turn. */
+#ifndef PL_RUNTIME_H
+#define PL_RUNTIME_H
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "dialog/bot.h"
+#include "dialog/engine.h"
+#include "nlu/nlu.h"
+#include "render/reply.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#define PL_MAX_MESSAGE_BYTES 4096
+
+typedef struct pl_runtime pl_runtime_t;
+
+/* Loads and validates the bot at path and builds its NLU index. Diagnostics go to d.
+ * Returns 0, PL_EINVALID (the bot has errors), PL_ENOMEM. *out (one reference) only on
+ * success. */
+int pl_runtime_load(const char *path, pl_diags_t *d, pl_runtime_t **out);
+pl_runtime_t *pl_runtime_ref(pl_runtime_t *rt);
+/* Drops a reference; the last one frees the bot. NULL is a no-op. */
+void pl_runtime_unref(pl_runtime_t *rt);
+const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt);
+
+typedef struct {
+    const char *text;    /* the customer's message, UTF-8 */
+    size_t len;
+    pl_channel_t channel;
+    int64_t now_ms;      /* UTC ms from the caller's clock */
+} pl_event_t;
+
+typedef struct {
+    pl_understanding_t nlu;
+    pl_actions_t actions;
+    pl_reply_t reply;
+} pl_turn_t;
+
+/* Runs one turn on the conversation state *state (a cJSON object the caller owns; an empty
+ * object starts a conversation). On success *state is replaced by the new state (the old
+ * one is freed) and out holds the reply, its strings in scratch. On failure *state is left
+ * exactly as it was. Returns 0, PL_EINVAL (text is not UTF-8), PL_ELIMIT (text longer than
+ * PL_MAX_MESSAGE_BYTES), PL_ENOMEM. */
+int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
+                    pl_arena_t *scratch, pl_turn_t *out);
+
+/* The turn as one JSON object for tools and tests: intent, confidence, intents (top 3 with
+ * scores), entities, flow, step, slots, messages, trace, understood. Returns NULL on
+ * allocation failure; free with cJSON_Delete. */
+cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn_t *turn);
+
+#endif

@@ -1,0 +1,28 @@
+/* Shared by the subcommands of the `parley` command. */
+#ifndef PL_CLI_H
+#define PL_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+int pl_cmd_lint(int argc, char **argv);
+int pl_cmd_chat(int argc, char **argv);
+int pl_cmd_test(int argc, char **argv);
+int pl_cmd_bench(int argc, char **argv);
+
+/* Exit codes: 0 success, 1 the checked thing failed (lint errors, failing tests),
+ * 2 the command was used wrongly or could not run. */
+#define PL_EXIT_FAIL 1
+#define PL_EXIT_USAGE 2
+
+/* Prints "parley CMD: MESSAGE" and a hint to use --help; returns PL_EXIT_USAGE. */
+int pl_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a duration such as "+30d", "2h", "15m", "10s" or "500ms" into milliseconds.
+ * Returns 0 or -1 when the text is not a duration. */
+int pl_cli_parse_duration(const char *s, int64_t *ms);
+
+/* Wall-clock time in UTC milliseconds (only the command line reads the clock). */
+int64_t pl_cli_now_ms(void);
+
+#endif

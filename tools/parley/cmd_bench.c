@@ -1,0 +1,148 @@
+/* `parley bench turns`: in-process turn throughput of a bot on a fixed set of messages. */
+#include "cli.h"
+#include "base/error.h"
+#include "base/mem.h"
+#include "runtime.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char help[] =
+    "usage: parley bench turns BOT.yaml [--seconds N] [--json]\n"
+    "\n"
+    "Runs whole turns (understanding, flow, reply) on one core for N seconds (default 3)\n"
+    "with a fixed set of messages: the first two examples of every intent, numbers and\n"
+    "money amounts, and out-of-scope sentences. Conversations start afresh every 16 turns.\n"
+    "Prints turns per second and the 50th and 99th percentile turn time in microseconds.\n"
+    "\n"
+    "  --seconds N  how long to run (default 3)\n"
+    "  --json       print the figures as one JSON object\n"
+    "  -h, --help   show this help\n";
+
+static const char *const extra_en[] = {"800 euros", "about 1500", "what is the weather on mars",
+                                       "asdf qwerty", "I don't know"};
+static const char *const extra_de[] = {"800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars",
+                                       "asdf qwertz", "weiß nicht"};
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int pl_cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {{"seconds", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
+    double seconds = 3;
+    int json = 0, c;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "turns") != 0)
+        return pl_cli_usage_error("bench", "unknown benchmark '%s'; available: turns",
+                                  argc < 2 ? "" : argv[1]);
+    argc--;
+    argv++;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 's') {
+            char *end;
+            seconds = strtod(optarg, &end);
+            if (end == optarg || *end || seconds <= 0 || seconds > 3600)
+                return pl_cli_usage_error("bench", "--seconds needs a number between 0 and 3600");
+        } else if (c == 'j') {
+            json = 1;
+        } else if (c == 'h') {
+            fputs(help, stdout);
+            return 0;
+        } else {
+            return pl_cli_usage_error("bench", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return pl_cli_usage_error("bench", "give exactly one bot file");
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_runtime_t *rt = NULL;
+    int rc = pl_runtime_load(argv[optind], &d, &rt);
+    pl_diags_sort(&d);
+    if (rc != 0)
+        pl_diags_print(&d, stderr);
+    pl_diags_cleanup(&d);
+    if (rc != 0)
+        return PL_EXIT_FAIL;
+    const pl_bot_t *bot = pl_runtime_bot(rt);
+    int de = strcmp(bot->language, "de") == 0;
+    size_t nmsg = 0, cap = bot->nintents * 2 + 5;
+    const char **msgs = pl_calloc(cap, sizeof(*msgs));
+    for (size_t i = 0; msgs && i < bot->nintents; i++)
+        for (size_t j = 0; j < bot->intents[i].nexamples && j < 2; j++)
+            msgs[nmsg++] = bot->intents[i].examples[j];
+    for (size_t i = 0; msgs && i < 5; i++)
+        msgs[nmsg++] = de ? extra_de[i] : extra_en[i];
+    size_t maxlat = 50 * 1000 * 1000;
+    double *lat = pl_malloc(sizeof(double) * 1000000);
+    if (msgs == NULL || lat == NULL) {
+        pl_free(msgs);
+        pl_free(lat);
+        pl_runtime_unref(rt);
+        return PL_EXIT_FAIL;
+    }
+    maxlat = 1000000;
+    pl_arena_t scratch;
+    pl_arena_init(&scratch, 64 * 1024);
+    cJSON *state = NULL;
+    size_t turns = 0, errors = 0;
+    double start = now_us(), end = start + seconds * 1e6, t0 = start;
+    int64_t clock_ms = 1767225600000LL;
+    while (t0 < end) {
+        if (turns % 16 == 0) {
+            cJSON_Delete(state);
+            state = cJSON_CreateObject();
+        }
+        const char *m = msgs[(turns * 7) % nmsg];
+        pl_arena_reset(&scratch);
+        pl_event_t ev = {.text = m, .len = strlen(m), .channel = PL_CHANNEL_WEB,
+                         .now_ms = clock_ms += 1000};
+        pl_turn_t t;
+        if (pl_runtime_turn(rt, &state, &ev, &scratch, &t) != 0)
+            errors++;
+        double t1 = now_us();
+        lat[turns % maxlat] = t1 - t0;
+        t0 = t1;
+        turns++;
+    }
+    double elapsed = (t0 - start) / 1e6;
+    size_t n = turns < maxlat ? turns : maxlat;
+    qsort(lat, n, sizeof(*lat), cmp_double);
+    double p50 = lat[n / 2], p99 = lat[(size_t)((double)n * 0.99)];
+    double rate = (double)turns / elapsed;
+    if (json)
+        printf("{\"bot\":\"%s\",\"turns\":%zu,\"seconds\":%.3f,\"turns_per_second\":%.0f,"
+               "\"p50_us\":%.2f,\"p99_us\":%.2f,\"errors\":%zu,\"messages\":%zu}\n",
+               bot->id, turns, elapsed, rate, p50, p99, errors, nmsg);
+    else
+        printf("bench turns %s: %zu turns in %.2f s on one core: %.0f turns/s, p50 %.2f us, "
+               "p99 %.2f us (%zu distinct messages, %zu errors)\n",
+               bot->id, turns, elapsed, rate, p50, p99, nmsg, errors);
+    cJSON_Delete(state);
+    pl_arena_cleanup(&scratch);
+    pl_free(lat);
+    pl_free(msgs);
+    pl_runtime_unref(rt);
+    return errors ? PL_EXIT_FAIL : 0;
+}

@@ -1,0 +1,223 @@
+/* `parley chat`: a conversation with a bot in the terminal, readable or one JSON object per
+ * turn (for scripts and tests). */
+#include "cli.h"
+#include "base/error.h"
+#include "runtime.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: parley chat BOT.yaml [--channel web|app|voice] [--json]\n"
+    "\n"
+    "Talk to a bot in the terminal. Each line you type is one customer message.\n"
+    "\n"
+    "  --channel NAME  the channel to pretend to be on (default: web)\n"
+    "  --json          read one message per line from stdin and write one JSON object per\n"
+    "                  turn: intent, confidence, intents, entities, flow, step, slots,\n"
+    "                  messages, trace\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "While chatting: /state shows the conversation state, /channel NAME switches channel,\n"
+    "/wait 30d moves the clock forward, /reset starts over, /quit leaves.\n";
+
+#define LINE_MAX_BYTES (PL_MAX_MESSAGE_BYTES + 2)
+
+/* Reads one line into buf (without the newline). Returns 1, 0 at end of input, or -1 when
+ * the line was longer than the buffer (the rest of it is skipped). */
+static int read_line(char *buf, size_t cap, FILE *in)
+{
+    if (fgets(buf, (int)cap, in) == NULL)
+        return 0;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n') {
+        buf[--n] = '\0';
+        if (n > 0 && buf[n - 1] == '\r')
+            buf[--n] = '\0';
+        return 1;
+    }
+    if (feof(in))
+        return 1;
+    int c;
+    while ((c = fgetc(in)) != EOF && c != '\n')
+        ;
+    return -1;
+}
+
+static void print_readable(const pl_turn_t *t)
+{
+    for (size_t i = 0; i < t->reply.n; i++) {
+        const pl_message_t *m = &t->reply.items[i];
+        if (m->kind == PL_MSG_HANDOFF)
+            printf("bot> [handing over to a person] %s\n", m->text);
+        else if (m->kind == PL_MSG_OFFER)
+            printf("bot> [offer: %s, %.2f %s] %s\n", m->offer_title, m->offer_price,
+                   m->offer_currency, m->text);
+        else
+            printf("bot> %s\n", m->text);
+        if (m->nquick_replies > 0) {
+            printf("     ");
+            for (size_t q = 0; q < m->nquick_replies; q++)
+                printf("[%s] ", m->quick_replies[q]);
+            printf("\n");
+        }
+    }
+}
+
+static void print_error_json(int rc)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", pl_err_name(rc));
+    cJSON_AddStringToObject(e, "message",
+                            rc == PL_ELIMIT ? "message longer than 4096 bytes"
+                            : rc == PL_EINVAL ? "message is not valid UTF-8"
+                                              : pl_strerror(rc));
+    char *s = cJSON_PrintUnformatted(o);
+    if (s)
+        puts(s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+/* Handles a /command; returns 1 if the line was one, -1 to quit. */
+static int chat_command(const char *line, cJSON **state, pl_channel_t *channel, int64_t *offset)
+{
+    if (line[0] != '/')
+        return 0;
+    if (strcmp(line, "/quit") == 0 || strcmp(line, "/exit") == 0)
+        return -1;
+    if (strcmp(line, "/state") == 0) {
+        char *s = cJSON_Print(*state);
+        printf("%s\n", s ? s : "{}");
+        cJSON_free(s);
+    } else if (strncmp(line, "/channel ", 9) == 0) {
+        if (pl_channel_parse(line + 9, channel) != 0)
+            printf("unknown channel '%s'; use web, app or voice\n", line + 9);
+        else
+            printf("(now on %s)\n", line + 9);
+    } else if (strncmp(line, "/wait ", 6) == 0) {
+        int64_t ms;
+        if (pl_cli_parse_duration(line + 6, &ms) != 0)
+            printf("'%s' is not a duration; write e.g. 30d, 2h, 15m or 10s\n", line + 6);
+        else {
+            *offset += ms;
+            printf("(the clock moved forward by %s)\n", line + 6);
+        }
+    } else if (strcmp(line, "/reset") == 0) {
+        cJSON_Delete(*state);
+        *state = cJSON_CreateObject();
+        printf("(conversation reset)\n");
+    } else {
+        printf("commands: /state /channel NAME /wait DURATION /reset /quit\n");
+    }
+    return 1;
+}
+
+int pl_cmd_chat(int argc, char **argv)
+{
+    static const struct option opts[] = {{"channel", required_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
+    int json = 0, c;
+    pl_channel_t channel = PL_CHANNEL_WEB;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'c') {
+            if (pl_channel_parse(optarg, &channel) != 0)
+                return pl_cli_usage_error("chat", "unknown channel '%s'; use web, app or voice",
+                                          optarg);
+        } else if (c == 'j') {
+            json = 1;
+        } else if (c == 'h') {
+            fputs(help, stdout);
+            return 0;
+        } else if (optopt == 'c') {
+            return pl_cli_usage_error("chat", "--channel needs a value: web, app or voice");
+        } else {
+            return pl_cli_usage_error("chat", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return pl_cli_usage_error("chat", optind >= argc ? "no bot file given"
+                                                         : "give exactly one bot file");
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_runtime_t *rt = NULL;
+    int rc = pl_runtime_load(argv[optind], &d, &rt);
+    pl_diags_sort(&d);
+    pl_diags_print(&d, stderr);
+    pl_diags_cleanup(&d);
+    if (rc != 0) {
+        fprintf(stderr, "parley chat: the bot cannot run: %s\n", pl_strerror(rc));
+        return PL_EXIT_FAIL;
+    }
+    const pl_bot_t *bot = pl_runtime_bot(rt);
+    int interactive = !json && isatty(STDIN_FILENO);
+    if (!json)
+        printf("%s (%s, channel %s). Type /quit to leave, /help for commands.\n", bot->name,
+               bot->language, pl_channel_name(channel));
+    cJSON *state = cJSON_CreateObject();
+    pl_arena_t scratch;
+    pl_arena_init(&scratch, 64 * 1024);
+    static char line[LINE_MAX_BYTES];
+    int64_t offset = 0;
+    int status = 0;
+    for (;;) {
+        if (interactive) {
+            printf("you> ");
+            fflush(stdout);
+        }
+        int r = read_line(line, sizeof(line), stdin);
+        if (r == 0)
+            break;
+        pl_arena_reset(&scratch);
+        if (r < 0) {
+            rc = PL_ELIMIT;
+        } else {
+            if (!json) {
+                int cmd = chat_command(line, &state, &channel, &offset);
+                if (cmd < 0)
+                    break;
+                if (cmd > 0)
+                    continue;
+            }
+            pl_event_t ev = {.text = line, .len = strlen(line), .channel = channel,
+                             .now_ms = pl_cli_now_ms() + offset};
+            pl_turn_t turn;
+            rc = pl_runtime_turn(rt, &state, &ev, &scratch, &turn);
+            if (rc == 0 && json) {
+                cJSON *o = pl_turn_to_json(rt, state, &turn);
+                char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+                if (s == NULL)
+                    rc = PL_ENOMEM;
+                else
+                    puts(s);
+                cJSON_free(s);
+                cJSON_Delete(o);
+            } else if (rc == 0) {
+                print_readable(&turn);
+            }
+        }
+        if (rc != 0) {
+            if (json)
+                print_error_json(rc);
+            else
+                printf("(not sent: %s)\n", rc == PL_ELIMIT ? "message longer than 4096 bytes"
+                                          : rc == PL_EINVAL ? "message is not valid UTF-8"
+                                                            : pl_strerror(rc));
+            if (rc == PL_ENOMEM) {
+                status = PL_EXIT_FAIL;
+                break;
+            }
+        }
+        fflush(stdout);
+    }
+    pl_arena_cleanup(&scratch);
+    cJSON_Delete(state);
+    pl_runtime_unref(rt);
+    return status;
+}
