@@ -14,7 +14,7 @@ struct pl_arena_chunk {
     max_align_t data[];
 };
 
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN (_Alignof(max_align_t))
 
 void pl_arena_init(pl_arena_t *a, size_t chunk_size)
 {

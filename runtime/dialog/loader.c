@@ -769,7 +769,7 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
         pl__read_flows(L, flows.keys, flows.vals, flows.n);
         pl__read_fallback(L, pl_ymap_get(root, "fallback"));
         if (!L->oom)
-            pl__validate(L);
+            pl__validate(L, d->errors > errors_before);
     }
     /* files stay listed for reload watching */
     bot->files = pl__alloc(L, L->ndocs, sizeof(*bot->files));

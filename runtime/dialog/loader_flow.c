@@ -720,7 +720,8 @@ void pl__read_flows(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t *
         for (size_t j = 0; j < steps->n; j++) {
             pl_step_t *st = &f->steps[j];
             const pl_ynode_t *sn = steps->kids[j], *id = pl_ymap_get(sn, "id");
-            st->pos = pl__pos(sn);
+            /* point at the step's first key ("say", "ask", ...): the caret then underlines it */
+            st->pos = pl__pos(sn->kind == PL_Y_MAP && sn->n > 0 ? sn->kids[0] : sn);
             st->slot = st->offer = -1;
             if (id != NULL && pl__want_id(L, id, "a step id")) {
                 if (id->str[0] == '#')

@@ -58,6 +58,6 @@ void pl__read_fallback(pl__loader_t *L, const pl_ynode_t *n);
 void pl__check_templates(pl__loader_t *L, const pl_ynode_t *n, const char *s);
 
 /* validate.c: checks that need the whole model (reachability, ways out, unused intents). */
-void pl__validate(pl__loader_t *L);
+void pl__validate(pl__loader_t *L, int had_errors);
 
 #endif

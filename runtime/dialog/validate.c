@@ -245,12 +245,16 @@ static int flow_started(const pl_bot_t *bot, int flow)
     return 0;
 }
 
-void pl__validate(pl__loader_t *L)
+void pl__validate(pl__loader_t *L, int had_errors)
 {
     const pl_bot_t *bot = L->bot;
     for (size_t fi = 0; fi < bot->nflows; fi++)
         check_flow_steps(L, fi);
     check_loops(L);
+    /* an unresolved trigger or condition makes intents and flows look unused: those
+     * warnings would only repeat the errors, so they wait until the errors are fixed */
+    if (had_errors)
+        return;
     for (size_t fi = 0; fi < bot->nflows; fi++)
         if (bot->flows[fi].nsteps > 0 && !flow_started(bot, (int)fi))
             pl__warn_at(L, &bot->flows[fi].pos,

@@ -15,29 +15,33 @@
 /* Small on purpose: function words that say nothing about intent. Greetings and "no"/"nicht"
  * are missing because they do. Written naturally; they go through the same normaliser. */
 static const char *const stop_en[] = {
-    "a",     "an",    "the",    "i",    "me",    "my",   "we",    "our",   "you",   "your",
-    "it",    "its",   "he",     "she",  "they",  "them", "is",    "are",   "was",   "were",
-    "be",    "been",  "am",     "do",   "does",  "did",  "have",  "has",   "had",   "to",
-    "of",    "in",    "on",     "at",   "for",   "with", "from",  "by",    "about", "and",
-    "or",    "but",   "if",     "so",   "as",    "that", "this",  "these", "those", "there",
-    "here",  "what",  "which",  "who",  "how",   "can",  "could", "would", "should", "will",
-    "may",   "just",  "please", "some", "any",   "m",    "s",     "t",     "ll",    "ve",
+    "a",    "an",    "the",  "i",     "me",    "my",     "we",   "our",  "you",   "your",
+    "it",   "they",  "them", "is",    "are",   "was",    "were", "be",   "am",    "do",
+    "does", "did",   "have", "has",   "had",   "to",     "of",   "in",   "on",    "at",
+    "for",  "with",  "from", "by",    "about", "and",    "or",   "but",  "if",    "so",
+    "as",   "that",  "this", "there", "here",  "what",   "which", "who", "how",   "can",
+    "could", "would", "should", "will", "just", "please", "some", "any",
+    "m",    "s",     "t",    "ll",    "ve", /* what "I'm", "it's", "don't" leave behind */
 };
 static const char *const stop_de[] = {
-    "der",  "die",   "das",   "den",   "dem",   "des",   "ein",   "eine",  "einen", "einem",
-    "einer", "eines", "ich",  "du",    "er",    "sie",   "es",    "wir",   "ihr",   "mich",
-    "mir",  "dich",  "dir",   "uns",   "euch",  "mein",  "meine", "ist",   "bin",   "bist",
-    "sind", "war",   "sein",  "hat",   "habe",  "hast",  "haben", "und",   "oder",  "aber",
-    "wenn", "dass",  "zu",    "zum",   "zur",   "im",    "in",    "am",    "an",    "auf",
-    "aus",  "bei",   "mit",   "nach",  "von",   "vor",   "für",   "über",  "um",    "so",
-    "auch", "noch",  "schon", "mal",   "bitte", "denn",  "doch",  "man",   "da",    "hier",
-    "wie",  "was",   "wer",   "gerne", "gern",  "eigentlich",
+    "der",  "die",   "das",  "den",   "dem",   "des",   "ein",   "eine",  "einen", "einem",
+    "einer", "eines", "ich", "du",    "er",    "sie",   "es",    "wir",   "mich",  "mir",
+    "uns",  "mein",  "meine", "ist",  "bin",   "sind",  "war",   "hat",   "habe",  "haben",
+    "und",  "oder",  "aber", "wenn",  "dass",  "zu",    "zum",   "zur",   "im",    "in",
+    "am",   "an",    "auf",  "aus",   "bei",   "mit",   "nach",  "von",   "vor",   "für",
+    "über", "um",    "so",   "auch",  "noch",  "schon", "mal",   "bitte", "denn",  "doch",
+    "wie",  "was",   "gerne", "gern",
 };
+
+/* Stop words occur in most examples, so their postings would be the longest lists of all; a
+ * bit per stop word in each example's mask replaces them. */
+#define MAX_STOP 64
+typedef uint64_t stopmask_t;
 
 typedef struct {
     uint64_t hash; /* stem hash; 0: empty slot */
-    uint32_t weight;
-    uint32_t off, n; /* postings[off, off + n): examples containing the stem, ascending */
+    int stop;      /* bit in stopmask_t, or -1 for a word that counts fully */
+    uint32_t off, n; /* postings[off, off + n): examples containing the word, ascending */
 } slot_t;
 
 struct pl_nlu {
@@ -48,11 +52,25 @@ struct pl_nlu {
     slot_t *slots; /* open addressing, linear probing */
     size_t mask;
     uint32_t *postings;
-    size_t nex;          /* examples of all intents, numbered in intent order */
-    uint32_t *ex_weight; /* weight of each example's token set */
-    uint32_t *ex_intent;
+    size_t nex;           /* examples of all intents, numbered in intent order */
+    uint32_t *ex_weight;  /* weight of each example's token set */
+    stopmask_t *ex_stop;  /* its stop words */
+    size_t *intent_first; /* examples of intent i: [intent_first[i], intent_first[i + 1]) */
     pl__lists_t *lists;
 };
+
+static unsigned popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static void set_stop(stopmask_t *m, int bit)
+{
+    *m |= (uint64_t)1 << bit;
+}
 
 static const slot_t *find(const slot_t *slots, size_t mask, uint64_t h)
 {
@@ -91,11 +109,11 @@ static int stem_set(const char *s, int de, pl_arena_t *a, uint64_t **out, size_t
     return 0;
 }
 
-static slot_t *insert(pl_nlu_t *nlu, uint64_t h, uint32_t weight)
+static slot_t *insert(pl_nlu_t *nlu, uint64_t h, int stop)
 {
     slot_t *s = (slot_t *)find(nlu->slots, nlu->mask, h);
     if (s->hash == 0)
-        *s = (slot_t){.hash = h, .weight = weight};
+        *s = (slot_t){.hash = h, .stop = stop};
     return s;
 }
 
@@ -104,14 +122,22 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
     const pl_bot_t *bot = nlu->bot;
     const char *const *stop = nlu->de ? stop_de : stop_en;
     size_t nstop = nlu->de ? sizeof(stop_de) / sizeof(*stop_de) : sizeof(stop_en) / sizeof(*stop_en);
+    _Static_assert(sizeof(stop_de) / sizeof(*stop_de) <= MAX_STOP, "too many stop words");
+    _Static_assert(sizeof(stop_en) / sizeof(*stop_en) <= MAX_STOP, "too many stop words");
 
-    for (size_t i = 0; i < bot->nintents; i++)
+    nlu->intent_first = pl_arena_alloc(&nlu->arena, (bot->nintents + 1) * sizeof(size_t));
+    if (nlu->intent_first == NULL)
+        return PL_ENOMEM;
+    for (size_t i = 0; i < bot->nintents; i++) {
+        nlu->intent_first[i] = nlu->nex;
         nlu->nex += bot->intents[i].nexamples;
+    }
+    nlu->intent_first[bot->nintents] = nlu->nex;
     uint64_t **exh = pl_arena_calloc(tmp, nlu->nex + 1, sizeof(*exh));
     size_t *exn = pl_arena_calloc(tmp, nlu->nex + 1, sizeof(*exn));
     nlu->ex_weight = pl_arena_calloc(&nlu->arena, nlu->nex + 1, sizeof(uint32_t));
-    nlu->ex_intent = pl_arena_calloc(&nlu->arena, nlu->nex + 1, sizeof(uint32_t));
-    if (exh == NULL || exn == NULL || nlu->ex_weight == NULL || nlu->ex_intent == NULL)
+    nlu->ex_stop = pl_arena_calloc(&nlu->arena, nlu->nex + 1, sizeof(stopmask_t));
+    if (exh == NULL || exn == NULL || nlu->ex_weight == NULL || nlu->ex_stop == NULL)
         return PL_ENOMEM;
 
     size_t total = nstop, e = 0;
@@ -120,7 +146,6 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
             int rc = stem_set(bot->intents[i].examples[j], nlu->de, tmp, &exh[e], &exn[e]);
             if (rc != 0)
                 return rc;
-            nlu->ex_intent[e] = (uint32_t)i;
             total += exn[e];
         }
     }
@@ -133,7 +158,8 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
         return PL_ENOMEM;
     nlu->mask = size - 1;
 
-    /* stop words first, so examples see their final weights */
+    /* stop words first, so examples find them marked */
+    int nbits = 0;
     for (size_t i = 0; i < nstop; i++) {
         uint64_t *h;
         size_t n;
@@ -141,15 +167,21 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
         if (rc != 0)
             return rc;
         for (size_t k = 0; k < n; k++)
-            insert(nlu, h[k], W_STOP);
+            if (insert(nlu, h[k], nbits)->stop == nbits)
+                nbits++;
     }
     size_t npostings = 0;
     for (e = 0; e < nlu->nex; e++) {
         for (size_t k = 0; k < exn[e]; k++) {
-            slot_t *s = insert(nlu, exh[e][k], W_WORD);
-            s->n++;
-            nlu->ex_weight[e] += s->weight;
-            npostings++;
+            slot_t *s = insert(nlu, exh[e][k], -1);
+            if (s->stop >= 0) {
+                set_stop(&nlu->ex_stop[e], s->stop);
+                nlu->ex_weight[e] += W_STOP;
+            } else {
+                s->n++;
+                nlu->ex_weight[e] += W_WORD;
+                npostings++;
+            }
         }
     }
 
@@ -166,7 +198,8 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
     for (e = nlu->nex; e-- > 0;) {
         for (size_t k = 0; k < exn[e]; k++) {
             slot_t *s = (slot_t *)find(nlu->slots, nlu->mask, exh[e][k]);
-            nlu->postings[--s->off] = (uint32_t)e;
+            if (s->stop < 0)
+                nlu->postings[--s->off] = (uint32_t)e;
         }
     }
     return pl__nlu_lists_build(bot, &nlu->arena, tmp, &nlu->lists);
@@ -201,7 +234,7 @@ void pl_nlu_free(pl_nlu_t *nlu)
     pl_free(nlu);
 }
 
-/* Scores every intent into score[] (zeroed by the caller). */
+/* Scores every intent into score[]. */
 static int score_intents(const pl_nlu_t *nlu, const pl__tokens_t *t, pl_arena_t *scratch,
                          double *score)
 {
@@ -210,12 +243,11 @@ static int score_intents(const pl_nlu_t *nlu, const pl__tokens_t *t, pl_arena_t 
         cap *= 2;
     uint64_t *seen = pl_arena_calloc(scratch, cap, sizeof(*seen));
     uint32_t *acc = pl_arena_calloc(scratch, nlu->nex + 1, sizeof(*acc));
-    uint32_t *touched = pl_arena_alloc(scratch, (nlu->nex + 1) * sizeof(*touched));
-    if (seen == NULL || acc == NULL || touched == NULL)
+    if (seen == NULL || acc == NULL)
         return PL_ENOMEM;
 
     uint32_t wmsg = 0;
-    size_t ntouched = 0;
+    stopmask_t stops = 0;
     for (size_t i = 0; i < t->ntoks; i++) {
         uint64_t h = t->toks[i].hash;
         size_t k = (size_t)h & (cap - 1);
@@ -225,23 +257,25 @@ static int score_intents(const pl_nlu_t *nlu, const pl__tokens_t *t, pl_arena_t 
             continue; /* a set: repeating a word does not make it count more */
         seen[k] = h;
         const slot_t *s = find(nlu->slots, nlu->mask, h);
-        if (s->hash == 0) {
-            wmsg += W_WORD;
+        if (s->hash != 0 && s->stop >= 0) {
+            set_stop(&stops, s->stop);
+            wmsg += W_STOP;
             continue;
         }
-        wmsg += s->weight;
-        for (uint32_t p = s->off; p < s->off + s->n; p++) {
-            uint32_t e = nlu->postings[p];
-            if (acc[e] == 0)
-                touched[ntouched++] = e;
-            acc[e] += s->weight;
-        }
+        wmsg += W_WORD;
+        for (uint32_t p = s->off; p < s->off + s->n; p++)
+            acc[nlu->postings[p]] += W_WORD;
     }
-    for (size_t i = 0; i < ntouched; i++) {
-        uint32_t e = touched[i];
-        double dice = 2.0 * acc[e] / (double)(wmsg + nlu->ex_weight[e]);
-        if (dice > score[nlu->ex_intent[e]])
-            score[nlu->ex_intent[e]] = dice;
+    /* Dice = 2 common / (wmsg + wex); two plain loops without a chain between iterations */
+    for (size_t e = 0; stops != 0 && e < nlu->nex; e++)
+        acc[e] += W_STOP * popcount64(stops & nlu->ex_stop[e]);
+    for (size_t i = 0; i < nlu->bot->nintents; i++) {
+        double best = 0;
+        for (size_t e = nlu->intent_first[i]; e < nlu->intent_first[i + 1]; e++) {
+            double r = (double)acc[e] / (double)(wmsg + nlu->ex_weight[e] + (wmsg == 0));
+            best = r > best ? r : best;
+        }
+        score[i] = 2 * best;
     }
     return 0;
 }
@@ -255,7 +289,7 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
     if (rc != 0)
         return rc;
     pl__nlu_hash_tokens(&t, nlu->de);
-    double *score = pl_arena_calloc(scratch, bot->nintents + 1, sizeof(*score));
+    double *score = pl_arena_alloc(scratch, (bot->nintents + 1) * sizeof(*score));
     if (score == NULL)
         return PL_ENOMEM;
     rc = score_intents(nlu, &t, scratch, score);

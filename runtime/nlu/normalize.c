@@ -77,6 +77,23 @@ static int put(builder_t *b, const char *s, size_t n, size_t start, size_t end)
     return 0;
 }
 
+static int is_ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Appends a run of ASCII letters and digits [start, start + n), lowercased. */
+static int put_ascii(builder_t *b, const char *s, size_t n, size_t start)
+{
+    int rc = put(b, s, n, start, start + n);
+    if (rc != 0)
+        return rc;
+    for (char *p = b->buf + b->len - n; p < b->buf + b->len; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return 0;
+}
+
 /* Marks and Hangul vowel/trailing jamo can compose with what precedes them, so they stay in
  * the chunk of their starter. */
 static int is_continuation(utf8proc_int32_t cp)
@@ -137,14 +154,18 @@ int pl__nlu_tokenize(const char *text, size_t len, pl_arena_t *a, pl__tokens_t *
     size_t i = 0;
     while (rc == 0 && i < len) {
         /* ASCII not followed by a combining mark is its own NFKC form; folding is tolower */
+        size_t j = i;
+        while (j < len && is_ascii_alnum(u[j]))
+            j++;
+        if (j < len && u[j] >= 0x80 && j > i)
+            j--; /* the last letter may combine with what follows: leave it to utf8proc */
+        if (j > i) {
+            rc = put_ascii(&b, text + i, j - i, i);
+            i = j;
+            continue;
+        }
         if (u[i] < 0x80 && (i + 1 == len || u[i + 1] < 0x80)) {
-            char c = (char)u[i];
-            if (c >= 'A' && c <= 'Z')
-                c = (char)(c - 'A' + 'a');
-            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-                rc = put(&b, &c, 1, i, i + 1);
-            else
-                b.in_token = 0;
+            b.in_token = 0;
             i++;
             continue;
         }

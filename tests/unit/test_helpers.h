@@ -1,0 +1,74 @@
+/* Helpers shared by the unit tests: bot files written to a temporary directory, loading with
+ * diagnostics captured as text, and running turns of a conversation. Header-only on purpose:
+ * each test program is one file plus this. */
+#ifndef PL_TEST_HELPERS_H
+#define PL_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "base/diag.h"
+#include "base/error.h"
+#include "dialog/bot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char th_dir[64];
+
+#define TH_UNUSED __attribute__((unused))
+
+/* Writes text to DIR/name (DIR is made once per process) and returns the path (static). */
+TH_UNUSED static const char *th_write(const char *name, const char *text)
+{
+    static char path[256];
+    if (th_dir[0] == '\0') {
+        snprintf(th_dir, sizeof(th_dir), "/tmp/parley-test-XXXXXX");
+        assert_non_null(mkdtemp(th_dir));
+    }
+    snprintf(path, sizeof(path), "%s/%s", th_dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads a bot from text; returns the load status, the bot (or NULL) and the diagnostics as
+ * printed by `parley lint` (caller frees *out_text). */
+TH_UNUSED static int th_load(const char *text, pl_bot_t **bot, char **out_text)
+{
+    const char *path = th_write("bot.yaml", text);
+    pl_diags_t d;
+    pl_diags_init(&d);
+    *bot = NULL;
+    int rc = pl_bot_load(path, &d, bot);
+    pl_diags_sort(&d);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    assert_non_null(mem);
+    pl_diags_print(&d, mem);
+    fclose(mem);
+    pl_diags_cleanup(&d);
+    if (out_text)
+        *out_text = buf;
+    else
+        free(buf);
+    return rc;
+}
+
+/* Asserts that haystack contains needle, printing both when it does not. */
+#define th_assert_contains(haystack, needle)                                                   \
+    do {                                                                                       \
+        if (strstr((haystack), (needle)) == NULL) {                                            \
+            print_error("expected to find:\n%s\nin:\n%s\n", (needle), (haystack));             \
+            fail();                                                                            \
+        }                                                                                      \
+    } while (0)
+
+#endif

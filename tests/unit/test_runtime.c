@@ -1,0 +1,132 @@
+/* Unit tests of the turn pipeline: a whole turn through NLU, engine and render, and the
+ * promise that a failed turn leaves the conversation state exactly as it was. */
+#include "test_helpers.h"
+
+#include "base/mem.h"
+#include "runtime.h"
+
+static const char bot_text[] =
+    "bot: {id: rt, name: Runtime bot, language: en}\n"
+    "intents:\n"
+    "  buy: [I want to buy a camera, I am looking for a camera]\n"
+    "entities: {money: {type: money}}\n"
+    "slots: {budget: {entity: money, prompt: What is your budget?}}\n"
+    "flows:\n"
+    "  buy:\n"
+    "    trigger: buy\n"
+    "    steps:\n"
+    "      - ask: budget\n"
+    "      - end: Noted, {{slot.budget}}.\n";
+
+static pl_runtime_t *load(void)
+{
+    const char *path = th_write("rt.yaml", bot_text);
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_runtime_t *rt = NULL;
+    int rc = pl_runtime_load(path, &d, &rt);
+    pl_diags_print(&d, stderr);
+    pl_diags_cleanup(&d);
+    assert_int_equal(rc, 0);
+    return rt;
+}
+
+static int turn(pl_runtime_t *rt, cJSON **st, const char *text, pl_arena_t *a, pl_turn_t *t)
+{
+    pl_arena_reset(a);
+    pl_event_t ev = {.text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB,
+                     .now_ms = 1767225600000LL};
+    return pl_runtime_turn(rt, st, &ev, a, t);
+}
+
+static void a_turn_understands_asks_and_fills_the_slot(void **state)
+{
+    (void)state;
+    pl_runtime_t *rt = load();
+    cJSON *st = cJSON_CreateObject();
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_turn_t t;
+    assert_int_equal(turn(rt, &st, "I am looking for a camera", &a, &t), 0);
+    assert_int_equal(t.nlu.intent, 0);
+    assert_int_equal(t.reply.n, 1);
+    assert_string_equal(t.reply.items[0].text, "What is your budget?");
+    assert_int_equal(turn(rt, &st, "about 700 euros", &a, &t), 0);
+    assert_string_equal(t.reply.items[0].text, "Noted, €700.");
+    cJSON *json = pl_turn_to_json(rt, st, &t);
+    assert_non_null(json);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(json, "intents")));
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(json, "messages")));
+    cJSON_Delete(json);
+    cJSON_Delete(st);
+    pl_arena_cleanup(&a);
+    pl_runtime_unref(rt);
+}
+
+static void bad_messages_are_refused_and_leave_state_untouched(void **state)
+{
+    (void)state;
+    pl_runtime_t *rt = load();
+    cJSON *st = cJSON_CreateObject();
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_turn_t t;
+    assert_int_equal(turn(rt, &st, "I am looking for a camera", &a, &t), 0);
+    char *before = cJSON_PrintUnformatted(st);
+    assert_int_equal(turn(rt, &st, "bad \xFF byte", &a, &t), PL_EINVAL);
+    char big[PL_MAX_MESSAGE_BYTES + 2];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(turn(rt, &st, big, &a, &t), PL_ELIMIT);
+    char *after = cJSON_PrintUnformatted(st);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    cJSON_Delete(st);
+    pl_arena_cleanup(&a);
+    pl_runtime_unref(rt);
+}
+
+static void an_allocation_failure_mid_turn_loses_nothing(void **state)
+{
+    (void)state;
+    pl_runtime_t *rt = load();
+    cJSON *st = cJSON_CreateObject();
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_turn_t t;
+    assert_int_equal(turn(rt, &st, "I am looking for a camera", &a, &t), 0);
+    char *before = cJSON_PrintUnformatted(st);
+    /* cJSON allocates with malloc directly, our code through pl_malloc: fail each of ours */
+    int ok = 0;
+    for (long n = 0; n < 1000 && !ok; n++) {
+        pl_arena_cleanup(&a);
+        pl_arena_init(&a, 0);
+        pl_mem_fail_after(n);
+        int rc = turn(rt, &st, "700 euros", &a, &t);
+        pl_mem_fail_reset();
+        if (rc == 0) {
+            ok = 1;
+            break;
+        }
+        assert_int_equal(rc, PL_ENOMEM);
+        char *now = cJSON_PrintUnformatted(st);
+        assert_string_equal(before, now);
+        free(now);
+    }
+    assert_true(ok);
+    free(before);
+    cJSON_Delete(st);
+    pl_arena_cleanup(&a);
+    pl_runtime_unref(rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_turn_understands_asks_and_fills_the_slot),
+        cmocka_unit_test(bad_messages_are_refused_and_leave_state_untouched),
+        cmocka_unit_test(an_allocation_failure_mid_turn_loses_nothing),
+    };
+    return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages parley needs to build and test, if any are missing.
+# Used by tools/demo and tools/check; safe to run again (does nothing when all are there).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libyaml-dev libutf8proc-dev libcjson-dev libwebsockets-dev libcmocka-dev
+  libsqlite3-dev libssl-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing missing packages: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
