@@ -183,10 +183,12 @@ static void print_snippet(const pl_diags_t *d, const pl_diag_t *it, FILE *out)
     size_t n;
     if (s == NULL || it->line <= 0 || !get_line(s, it->line, &p, &n) || !printable_line(p, n))
         return;
-    fprintf(out, "%5d | ", it->line);
+    /* the margin grows with the line number so the caret stays under its character */
+    int width = it->line >= 100000 ? snprintf(NULL, 0, "%d", it->line) : 5;
+    fprintf(out, "%*d | ", width, it->line);
     for (size_t i = 0; i < n; i++)
         fputc(p[i] == '\t' ? ' ' : p[i], out);
-    fputs("\n      | ", out);
+    fprintf(out, "\n%*s| ", width + 1, "");
     for (int i = 1; i < it->col; i++)
         fputc(' ', out);
     fputc('^', out);

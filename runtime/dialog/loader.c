@@ -6,6 +6,7 @@
 #include "dialog/loader_int.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -229,10 +230,17 @@ static char *join_path(const char *base, const char *rel)
     return p;
 }
 
-static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, char **chain,
+/* The files being read, outermost first: real paths to detect cycles, and the names as
+ * written to report them. */
+typedef struct {
+    char *real[PL__MAX_FILES + 1];
+    const char *name[PL__MAX_FILES + 1];
+} chain_t;
+
+static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, chain_t *chain,
                      size_t depth);
 
-static void load_includes(pl__loader_t *L, const pl_ydoc_t *doc, char **chain, size_t depth)
+static void load_includes(pl__loader_t *L, const pl_ydoc_t *doc, chain_t *chain, size_t depth)
 {
     const pl_ynode_t *inc = pl_ymap_get(doc->root, "include");
     if (inc == NULL || pl_ynode_is_null(inc))
@@ -253,10 +261,30 @@ static void load_includes(pl__loader_t *L, const pl_ydoc_t *doc, char **chain, s
     }
 }
 
+static void report_cycle(pl__loader_t *L, const pl_ynode_t *from, const chain_t *chain,
+                         size_t start, size_t depth)
+{
+    char msg[1024];
+    size_t used = 0;
+    used += (size_t)snprintf(msg, sizeof(msg), "include cycle: %s", chain->name[start]);
+    for (size_t i = start + 1; i < depth && used < sizeof(msg); i++)
+        used += (size_t)snprintf(msg + used, sizeof(msg) - used, " includes %s, which",
+                                 chain->name[i]);
+    if (used < sizeof(msg))
+        snprintf(msg + used, sizeof(msg) - used,
+                 " includes %s again; remove one of these includes", chain->name[start]);
+    pl__err(L, from, "%s", msg);
+}
+
 /* Loads path unless it is already loaded; reports include cycles along chain. */
-static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, char **chain,
+static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, chain_t *chain,
                      size_t depth)
 {
+    struct stat st;
+    if (from != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        pl__err(L, from, "included file '%s' is a directory, not a bot file", from->str);
+        return PL_EIO;
+    }
     char *real = realpath(path, NULL);
     if (real == NULL) {
         if (from != NULL)
@@ -267,9 +295,8 @@ static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, 
         return PL_ENOENT;
     }
     for (size_t i = 0; i < depth; i++) {
-        if (strcmp(chain[i], real) == 0) {
-            pl__err(L, from, "include cycle: '%s' includes itself through '%s'", from->str,
-                    L->docs[0].file);
+        if (strcmp(chain->real[i], real) == 0) {
+            report_cycle(L, from, chain, i, depth);
             free(real);
             return PL_EINVALID;
         }
@@ -307,9 +334,10 @@ static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, 
     else
         pl__check_keys(L, doc->root, include_keys, COUNT(include_keys),
                        "an included file (only the main file has 'bot' and 'fallback')");
-    chain[depth] = real;
+    chain->real[depth] = real;
+    chain->name[depth] = doc->file;
     load_includes(L, doc, chain, depth + 1);
-    chain[depth] = NULL;
+    chain->real[depth] = NULL;
     free(real);
     return 0;
 }
@@ -386,17 +414,17 @@ static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
     if (!pl__want_map(L, meta, "'bot'"))
         return;
     pl__check_keys(L, meta, keys, COUNT(keys), "'bot'");
-    const pl_ynode_t *n;
+    const pl_ynode_t *n, *bot_key = pl_ymap_key(root, "bot");
     if ((n = pl_ymap_get(meta, "id")) == NULL)
-        pl__err(L, meta, "'bot' has no 'id'; add e.g. 'id: camera-shop'");
+        pl__err(L, bot_key, "'bot' has no 'id'; add e.g. 'id: camera-shop'");
     else if (pl__want_id(L, n, "the bot id"))
         bot->id = pl__str(L, n->str);
     if ((n = pl_ymap_get(meta, "name")) == NULL)
-        pl__err(L, meta, "'bot' has no 'name'; add the name customers see");
+        pl__err(L, bot_key, "'bot' has no 'name'; add the name customers see");
     else if (pl__want_text(L, n, "'name'"))
         bot->name = pl__str(L, n->str);
     if ((n = pl_ymap_get(meta, "language")) == NULL) {
-        pl__err(L, meta, "'bot' has no 'language'; add 'language: de' or 'language: en'");
+        pl__err(L, bot_key, "'bot' has no 'language'; add 'language: de' or 'language: en'");
     } else if (pl__want_text(L, n, "'language'")) {
         if (strcmp(n->str, "de") != 0 && strcmp(n->str, "en") != 0)
             pl__err(L, n, "language '%s' is not supported; use 'de' or 'en'", n->str);
@@ -750,9 +778,9 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
     L->bot = bot;
     L->d = d;
     size_t errors_before = d->errors;
-    char *chain[PL__MAX_FILES + 1] = {0};
+    chain_t chain = {{0}, {0}};
 
-    int rc = load_file(L, path, NULL, chain, 0);
+    int rc = load_file(L, path, NULL, &chain, 0);
     if (rc == 0 && L->docs[0].root != NULL) {
         const pl_ynode_t *root = L->docs[0].root;
         read_meta(L, root);
@@ -774,7 +802,8 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
     /* files stay listed for reload watching */
     bot->files = pl__alloc(L, L->ndocs, sizeof(*bot->files));
     for (size_t i = 0; bot->files && i < L->ndocs; i++)
-        bot->files[bot->nfiles++] = pl__str(L, L->docs[i].file);
+        if (L->docs[i].file != NULL)
+            bot->files[bot->nfiles++] = pl__str(L, L->docs[i].file);
     for (size_t i = 0; i < L->ndocs; i++)
         pl_ydoc_cleanup(&L->docs[i]);
     int oom = L->oom;

@@ -284,15 +284,27 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
         ok = 0;
     }
     c->op = PL_SLOT_FILLED;
-    int nops = 0;
+    /* the tests in the order they were written, to name both when there are two */
+    const pl_ynode_t *first = NULL;
+    for (size_t k = 0; k < n->n; k++) {
+        const pl_ynode_t *key = n->kids[2 * k];
+        for (size_t i = 0; i < COUNT(slot_ops); i++) {
+            if (key->kind != PL_Y_SCALAR || strcmp(key->str, slot_ops[i]) != 0)
+                continue;
+            if (first != NULL) {
+                pl__err(L, key,
+                        "a slot condition tests one thing, found '%s' and '%s'; combine them "
+                        "with 'all:'",
+                        first->str, key->str);
+                return 0;
+            }
+            first = key;
+        }
+    }
     for (size_t i = 0; i < COUNT(slot_ops); i++) {
         const pl_ynode_t *o = pl_ymap_get(n, slot_ops[i]);
         if (o == NULL)
             continue;
-        if (++nops > 1) {
-            pl__err(L, o, "a slot condition tests one thing; use 'all:' to combine tests");
-            return 0;
-        }
         switch (i) {
         case 0:
             if (o->kind == PL_Y_SCALAR && (!strcmp(o->str, "true") || !strcmp(o->str, "yes")))
@@ -341,19 +353,21 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
     pl__check_keys(L, n, allowed, COUNT(allowed), "a condition");
     const pl_ynode_t *v = NULL;
     size_t head = COUNT(cond_heads);
-    for (size_t i = 0; i < COUNT(cond_heads); i++) {
-        const pl_ynode_t *x = pl_ymap_get(n, cond_heads[i]);
-        if (x == NULL)
-            continue;
-        if (v != NULL) {
-            pl__err(L, x,
-                    "a condition tests one thing, found '%s' and '%s'; combine them with 'all:' "
-                    "or 'any:'",
-                    cond_heads[head], cond_heads[i]);
-            return 0;
+    for (size_t k = 0; k < n->n; k++) {
+        const pl_ynode_t *key = n->kids[2 * k];
+        for (size_t i = 0; i < COUNT(cond_heads); i++) {
+            if (key->kind != PL_Y_SCALAR || strcmp(key->str, cond_heads[i]) != 0)
+                continue;
+            if (v != NULL) {
+                pl__err(L, key,
+                        "a condition tests one thing, found '%s' and '%s'; combine them with "
+                        "'all:' or 'any:'",
+                        cond_heads[head], cond_heads[i]);
+                return 0;
+            }
+            v = n->kids[2 * k + 1];
+            head = i;
         }
-        v = x;
-        head = i;
     }
     if (v == NULL) {
         pl__err(L, n,
@@ -504,7 +518,7 @@ static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *st
         return 0;
     t->name = pl__str(L, fl->str);
     t->flow = pl_bot_flow(bot, fl->str);
-    t->step = 0;
+    t->step = t->flow >= 0 ? 0 : -1;
     if (t->flow < 0) {
         pl__unknown(L, fl, "flow", fl->str, flow_ids(L), bot->nflows);
         return 0;
@@ -529,7 +543,8 @@ static void read_branch(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n
         if (!pl__want_map(L, arm, "a branch arm"))
             continue;
         pl__check_keys(L, arm, arm_keys, COUNT(arm_keys), "a branch arm");
-        pl_branch_t *b = &st->branches[st->nbranches];
+        pl_branch_t *b = &st->branches[st->nbranches++];
+        b->target.flow = b->target.step = -1;
         const pl_ynode_t *cond = pl_ymap_get(arm, "if");
         const pl_ynode_t *go = pl_ymap_get(arm, "goto"), *fl = pl_ymap_get(arm, "flow");
         if (cond == NULL) {
@@ -546,8 +561,7 @@ static void read_branch(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n
             pl__err(L, arm, "a branch arm needs 'goto: STEP' or 'flow: FLOW'");
             continue;
         }
-        if (read_target(L, f, arm, go, fl, &b->target))
-            st->nbranches++;
+        read_target(L, f, arm, go, fl, &b->target);
     }
 }
 
@@ -557,24 +571,28 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
     pl__check_keys(L, n, step_keys, COUNT(step_keys), "a step");
     const pl_ynode_t *action = NULL;
     size_t kind = COUNT(step_actions);
-    for (size_t i = 0; i < COUNT(step_actions); i++) {
-        const pl_ynode_t *a = pl_ymap_get(n, step_actions[i]);
-        if (a == NULL)
-            continue;
-        if (action != NULL) {
-            pl__err(L, a,
-                    "a step does one thing, found '%s' and '%s'; split it into two steps",
-                    step_actions[kind], step_actions[i]);
-            return;
+    for (size_t k = 0; k < n->n; k++) {
+        const pl_ynode_t *key = n->kids[2 * k];
+        for (size_t i = 0; i < COUNT(step_actions); i++) {
+            if (key->kind != PL_Y_SCALAR || strcmp(key->str, step_actions[i]) != 0)
+                continue;
+            if (action != NULL) {
+                pl__err(L, key,
+                        "a step does one thing, found '%s' and '%s'; split it into two steps",
+                        step_actions[kind], step_actions[i]);
+                st->kind = PL_STEP_END; /* reported; keep the graph checks quiet about it */
+                return;
+            }
+            action = n->kids[2 * k + 1];
+            kind = i;
         }
-        action = a;
-        kind = i;
     }
     const pl_ynode_t *go = pl_ymap_get(n, "goto"), *fl = pl_ymap_get(n, "flow");
     const pl_ynode_t *qr = pl_ymap_get(n, "quick_replies"), *fail = pl_ymap_get(n, "on_fail");
     if (action == NULL && go == NULL && fl == NULL) {
         pl__err(L, n,
                 "a step needs one of say, ask, branch, offer, handoff, end, goto or flow");
+        st->kind = PL_STEP_END;
         return;
     }
     if (action == NULL) {
@@ -603,7 +621,8 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
                     ? "a 'branch' step chooses where to go in its arms; remove this line"
                     : "this step ends the flow, so nothing can follow it; remove this line");
     } else if (go != NULL || fl != NULL) {
-        st->has_next = read_target(L, f, n, go, fl, &st->next);
+        read_target(L, f, n, go, fl, &st->next);
+        st->has_next = 1; /* even when unresolved: the author meant to jump, said once */
     }
     switch (st->kind) {
     case PL_STEP_SAY:
@@ -626,8 +645,10 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
                 ids[i] = bot->slots[i].id;
             pl__unknown(L, action, "slot", action->str, ids, bot->nslots);
         }
-        if (fail != NULL)
-            st->has_on_fail = read_target(L, f, n, fail, NULL, &st->on_fail);
+        if (fail != NULL) {
+            read_target(L, f, n, fail, NULL, &st->on_fail);
+            st->has_on_fail = 1;
+        }
         break;
     case PL_STEP_OFFER:
         if (!pl__want_id(L, action, "'offer'"))

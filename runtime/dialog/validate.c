@@ -87,11 +87,32 @@ static int falls_off(const pl_flow_t *f, size_t i)
     }
 }
 
+static int unresolved(const pl_target_t *t)
+{
+    return t->flow < 0 && t->step < 0;
+}
+
+/* True when a jump of the flow could not be resolved (already reported): reachability
+ * would then only repeat that error. */
+static int has_unresolved_jump(const pl_flow_t *f)
+{
+    for (size_t i = 0; i < f->nsteps; i++) {
+        const pl_step_t *st = &f->steps[i];
+        if ((st->has_next && unresolved(&st->next)) ||
+            (st->has_on_fail && unresolved(&st->on_fail)))
+            return 1;
+        for (size_t b = 0; b < st->nbranches; b++)
+            if (unresolved(&st->branches[b].target))
+                return 1;
+    }
+    return 0;
+}
+
 static void check_flow_steps(pl__loader_t *L, size_t fi)
 {
     const pl_bot_t *bot = L->bot;
     const pl_flow_t *f = &bot->flows[fi];
-    if (f->nsteps == 0)
+    if (f->nsteps == 0 || has_unresolved_jump(f))
         return;
     char *reach = pl_calloc(f->nsteps, 1);
     int *queue = pl_malloc(f->nsteps * sizeof(*queue));

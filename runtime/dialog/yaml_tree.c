@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -183,11 +184,20 @@ static int has_anchor(const yaml_event_t *ev)
     }
 }
 
+/* Characters of the "&name" or "*name" that starts the event, for underlining. */
+static int anchor_len(const yaml_event_t *ev)
+{
+    const yaml_char_t *name = ev->type == YAML_ALIAS_EVENT           ? ev->data.alias.anchor
+                              : ev->type == YAML_SCALAR_EVENT        ? ev->data.scalar.anchor
+                              : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+                                                                      : ev->data.mapping_start.anchor;
+    return name ? (int)strlen((const char *)name) + 1 : 1;
+}
+
 static int on_event(builder_t *b, const yaml_event_t *ev, int *docs)
 {
     if (ev->type == YAML_ALIAS_EVENT || has_anchor(ev)) {
-        fail(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-             mark_len(&ev->start_mark, &ev->end_mark),
+        fail(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, anchor_len(ev),
              "anchors and aliases ('&name', '*name') are not supported; write the text out "
              "or move shared parts into a file you 'include'");
         return 0;
@@ -326,7 +336,19 @@ int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
             int line = (int)parser.problem_mark.line + 1, col = (int)parser.problem_mark.column + 1;
-            if (parser.context != NULL)
+            int at_end = parser.problem != NULL && strstr(parser.problem, "end of stream") != NULL;
+            if (at_end && parser.context != NULL && strstr(parser.context, "quoted scalar") != NULL)
+                /* the end of the file says nothing: point at where the quote was opened */
+                pl_diag(d, PL_DIAG_ERROR, doc->file, (int)parser.context_mark.line + 1,
+                        (int)parser.context_mark.column + 1, 1,
+                        "YAML syntax: the quoted text that starts here is never closed; add the "
+                        "closing quote");
+            else if (at_end && parser.context != NULL)
+                pl_diag(d, PL_DIAG_ERROR, doc->file, (int)parser.context_mark.line + 1,
+                        (int)parser.context_mark.column + 1, 1,
+                        "YAML syntax: the file ends %s that starts here; complete or remove it",
+                        parser.context);
+            else if (parser.context != NULL)
                 pl_diag(d, PL_DIAG_ERROR, doc->file, line, col, 1,
                         "YAML syntax: %s %s (line %d); check indentation and quoting here",
                         parser.problem ? parser.problem : "error", parser.context,
@@ -364,6 +386,14 @@ int pl_ydoc_load(pl_ydoc_t *doc, const char *path, pl_diags_t *d)
 {
     memset(doc, 0, sizeof(*doc));
     pl_arena_init(&doc->arena, 0);
+    doc->file = pl_arena_strdup(&doc->arena, path);
+    if (doc->file == NULL)
+        return PL_ENOMEM;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        pl_diag(d, PL_DIAG_ERROR, path, 0, 0, 0, "'%s' is a directory, not a bot file", path);
+        return PL_EIO;
+    }
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         int e = errno;
@@ -396,6 +426,7 @@ int pl_ydoc_load(pl_ydoc_t *doc, const char *path, pl_diags_t *d)
                 total, PL_YAML_MAX_BYTES);
         rc = PL_EINVALID;
     } else {
+        pl_arena_cleanup(&doc->arena); /* pl_ydoc_parse starts the document afresh */
         rc = pl_ydoc_parse(doc, path, buf, len, d);
     }
     pl_free(buf);
@@ -406,6 +437,18 @@ void pl_ydoc_cleanup(pl_ydoc_t *doc)
 {
     pl_arena_cleanup(&doc->arena);
     doc->root = NULL;
+}
+
+const pl_ynode_t *pl_ymap_key(const pl_ynode_t *map, const char *key)
+{
+    if (map == NULL || map->kind != PL_Y_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++) {
+        const pl_ynode_t *k = map->kids[2 * i];
+        if (k->kind == PL_Y_SCALAR && strcmp(k->str, key) == 0)
+            return k;
+    }
+    return NULL;
 }
 
 const pl_ynode_t *pl_ymap_get(const pl_ynode_t *map, const char *key)
@@ -433,11 +476,11 @@ const char *pl_ynode_kind_name(const pl_ynode_t *n)
         return "nothing";
     switch (n->kind) {
     case PL_Y_SCALAR:
-        return pl_ynode_is_null(n) ? "nothing" : "text";
+        return pl_ynode_is_null(n) ? "nothing" : "a text";
     case PL_Y_SEQ:
-        return "list";
+        return "a list";
     case PL_Y_MAP:
-        return "mapping";
+        return "a mapping";
     }
     return "?";
 }

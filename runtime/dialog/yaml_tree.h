@@ -47,11 +47,13 @@ int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len
                   pl_diags_t *d);
 void pl_ydoc_cleanup(pl_ydoc_t *doc);
 
+/* The key node (for positions) of key in a mapping node, or NULL. */
+const pl_ynode_t *pl_ymap_key(const pl_ynode_t *map, const char *key);
 /* The value of key in a mapping node, or NULL. */
 const pl_ynode_t *pl_ymap_get(const pl_ynode_t *map, const char *key);
 /* True for a plain scalar that YAML reads as null ("", "~", "null"). */
 int pl_ynode_is_null(const pl_ynode_t *n);
-/* A name for the node's kind to use in messages: "text", "list", "mapping". */
+/* The node's kind for messages: "a text", "a list", "a mapping" or "nothing". */
 const char *pl_ynode_kind_name(const pl_ynode_t *n);
 
 #endif

@@ -131,8 +131,8 @@ static size_t find_list(const pl_entity_t *en, int idx, const list_t *l, const p
     return nm;
 }
 
-static int find_regex(const pl_entity_t *en, int idx, const char *text, size_t len,
-                      const char *z, pl_arena_t *scratch, pl_entity_match_t *m, size_t *nout)
+static int find_regex(const pl_entity_t *en, int idx, const char *text, size_t len, const char *z,
+                      pl_arena_t *scratch, pl_entity_match_t *m, size_t *nout)
 {
     size_t nm = 0, off = 0;
     for (int calls = 0; en->regex != NULL && off <= len && nm < MAX && calls < MAX_REGEX_CALLS;
@@ -160,7 +160,7 @@ static int find_regex(const pl_entity_t *en, int idx, const char *text, size_t l
 
 typedef struct {
     size_t start, end;
-    int glued;            /* a letter touches its left: "X100" is a name, not a number */
+    int glued;                       /* a letter touches its left: "X100" is a name, not a number */
     char digits[2 * MAX_DIGITS + 2]; /* "1500" or "2.5" */
     double value;
 } num_t;
@@ -297,7 +297,8 @@ static size_t space_at(const char *t, size_t len, size_t i)
         return 1;
     if (i + 1 < len && memcmp(t + i, "\xC2\xA0", 2) == 0)
         return 2;
-    if (i + 2 < len && (memcmp(t + i, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i, "\xE2\x80\x89", 3) == 0))
+    if (i + 2 < len &&
+        (memcmp(t + i, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i, "\xE2\x80\x89", 3) == 0))
         return 3;
     return 0;
 }
@@ -308,7 +309,8 @@ static size_t space_before(const char *t, size_t i)
         return 1;
     if (i >= 2 && memcmp(t + i - 2, "\xC2\xA0", 2) == 0)
         return 2;
-    if (i >= 3 && (memcmp(t + i - 3, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i - 3, "\xE2\x80\x89", 3) == 0))
+    if (i >= 3 &&
+        (memcmp(t + i - 3, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i - 3, "\xE2\x80\x89", 3) == 0))
         return 3;
     return 0;
 }
@@ -449,6 +451,8 @@ int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *
         *nout = 0;
         return 0;
     }
+    if (len == 0)
+        text = ""; /* regexec needs a string even for no text */
     int de = pl__nlu_is_de(bot);
     pl_entity_match_t *res = pl_arena_alloc(scratch, MAX * sizeof(*res));
     if (res == NULL)

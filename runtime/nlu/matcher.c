@@ -13,24 +13,23 @@
 #define W_STOP 1
 
 /* Small on purpose: function words that say nothing about intent. Greetings and "no"/"nicht"
- * are missing because they do. Written naturally; they go through the same normaliser. */
+ * are missing because they do. Written naturally; they go through the same normaliser.
+ * "m", "s", "t", "ll" and "ve" are what "I'm", "it's", "don't", "I'll", "I've" leave behind. */
 static const char *const stop_en[] = {
-    "a",    "an",    "the",  "i",     "me",    "my",     "we",   "our",  "you",   "your",
-    "it",   "they",  "them", "is",    "are",   "was",    "were", "be",   "am",    "do",
-    "does", "did",   "have", "has",   "had",   "to",     "of",   "in",   "on",    "at",
-    "for",  "with",  "from", "by",    "about", "and",    "or",   "but",  "if",    "so",
-    "as",   "that",  "this", "there", "here",  "what",   "which", "who", "how",   "can",
-    "could", "would", "should", "will", "just", "please", "some", "any",
-    "m",    "s",     "t",    "ll",    "ve", /* what "I'm", "it's", "don't" leave behind */
+    "a",      "an",    "the",   "i",   "me",  "my",   "we",    "our",   "you",    "your", "it",
+    "they",   "them",  "is",    "are", "was", "were", "be",    "am",    "do",     "does", "did",
+    "have",   "has",   "had",   "to",  "of",  "in",   "on",    "at",    "for",    "with", "from",
+    "by",     "about", "and",   "or",  "but", "if",   "so",    "as",    "that",   "this", "there",
+    "here",   "what",  "which", "who", "how", "can",  "could", "would", "should", "will", "just",
+    "please", "some",  "any",   "m",   "s",   "t",    "ll",    "ve",
 };
 static const char *const stop_de[] = {
-    "der",  "die",   "das",  "den",   "dem",   "des",   "ein",   "eine",  "einen", "einem",
-    "einer", "eines", "ich", "du",    "er",    "sie",   "es",    "wir",   "mich",  "mir",
-    "uns",  "mein",  "meine", "ist",  "bin",   "sind",  "war",   "hat",   "habe",  "haben",
-    "und",  "oder",  "aber", "wenn",  "dass",  "zu",    "zum",   "zur",   "im",    "in",
-    "am",   "an",    "auf",  "aus",   "bei",   "mit",   "nach",  "von",   "vor",   "für",
-    "über", "um",    "so",   "auch",  "noch",  "schon", "mal",   "bitte", "denn",  "doch",
-    "wie",  "was",   "gerne", "gern",
+    "der",   "die",  "das",   "den",  "dem",  "des", "ein",  "eine",  "einen", "einem", "einer",
+    "eines", "ich",  "du",    "er",   "sie",  "es",  "wir",  "mich",  "mir",   "uns",   "mein",
+    "meine", "ist",  "bin",   "sind", "war",  "hat", "habe", "haben", "und",   "oder",  "aber",
+    "wenn",  "dass", "zu",    "zum",  "zur",  "im",  "in",   "am",    "an",    "auf",   "aus",
+    "bei",   "mit",  "nach",  "von",  "vor",  "für", "über", "um",    "so",    "auch",  "noch",
+    "schon", "mal",  "bitte", "denn", "doch", "wie", "was",  "gerne", "gern",
 };
 
 /* Stop words occur in most examples, so their postings would be the longest lists of all; a
@@ -39,8 +38,8 @@ static const char *const stop_de[] = {
 typedef uint64_t stopmask_t;
 
 typedef struct {
-    uint64_t hash; /* stem hash; 0: empty slot */
-    int stop;      /* bit in stopmask_t, or -1 for a word that counts fully */
+    uint64_t hash;   /* stem hash; 0: empty slot */
+    int stop;        /* bit in stopmask_t, or -1 for a word that counts fully */
     uint32_t off, n; /* postings[off, off + n): examples containing the word, ascending */
 } slot_t;
 
@@ -121,7 +120,8 @@ static int build(pl_nlu_t *nlu, pl_arena_t *tmp)
 {
     const pl_bot_t *bot = nlu->bot;
     const char *const *stop = nlu->de ? stop_de : stop_en;
-    size_t nstop = nlu->de ? sizeof(stop_de) / sizeof(*stop_de) : sizeof(stop_en) / sizeof(*stop_en);
+    size_t nstop =
+        nlu->de ? sizeof(stop_de) / sizeof(*stop_de) : sizeof(stop_en) / sizeof(*stop_en);
     _Static_assert(sizeof(stop_de) / sizeof(*stop_de) <= MAX_STOP, "too many stop words");
     _Static_assert(sizeof(stop_en) / sizeof(*stop_en) <= MAX_STOP, "too many stop words");
 
@@ -266,13 +266,13 @@ static int score_intents(const pl_nlu_t *nlu, const pl__tokens_t *t, pl_arena_t 
         for (uint32_t p = s->off; p < s->off + s->n; p++)
             acc[nlu->postings[p]] += W_WORD;
     }
-    /* Dice = 2 common / (wmsg + wex); two plain loops without a chain between iterations */
     for (size_t e = 0; stops != 0 && e < nlu->nex; e++)
         acc[e] += W_STOP * popcount64(stops & nlu->ex_stop[e]);
+    /* Dice = 2 common / (wmsg + wex); wmsg > 0 unless the message has no words at all */
     for (size_t i = 0; i < nlu->bot->nintents; i++) {
         double best = 0;
-        for (size_t e = nlu->intent_first[i]; e < nlu->intent_first[i + 1]; e++) {
-            double r = (double)acc[e] / (double)(wmsg + nlu->ex_weight[e] + (wmsg == 0));
+        for (size_t e = nlu->intent_first[i]; wmsg > 0 && e < nlu->intent_first[i + 1]; e++) {
+            double r = (double)acc[e] / (double)(wmsg + nlu->ex_weight[e]);
             best = r > best ? r : best;
         }
         score[i] = 2 * best;

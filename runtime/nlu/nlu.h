@@ -38,13 +38,18 @@ typedef struct {
     size_t nentities;
 } pl_understanding_t;
 
-/* Understands one message of len bytes. Everything in out lives in scratch.
- * Returns 0 or PL_ENOMEM. */
+/* Understands one message of len bytes (the caller caps the length: the runtime allows
+ * PL_MAX_MESSAGE_BYTES). Arrays in out live in scratch; entity values of list entities are
+ * borrowed from the bot. top[] lists only intents that scored above 0, so ntop may be 0.
+ * A bot threshold <= 0 counts as 0.5. Returns 0 or PL_ENOMEM. */
 int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_arena_t *scratch,
                       pl_understanding_t *out);
 
-/* Entity extraction alone (used by pl_nlu_understand): finds every entity of the bot in
- * text. Non-overlapping per entity; results ordered by start. Returns 0 or PL_ENOMEM. */
+/* Entity extraction alone: finds every entity of the bot in text (pl_nlu_understand does the
+ * same with an index built once). Non-overlapping per entity; ordered by start, then entity
+ * index; at most 64 matches. A money entity also reports bare numbers, with currency NULL:
+ * the engine takes those only as the answer to a money question. Regex matching uses glibc's
+ * regexec, which allocates on its own. Returns 0 or PL_ENOMEM. */
 int pl_nlu_entities(const pl_bot_t *bot, const char *text, size_t len, pl_arena_t *scratch,
                     pl_entity_match_t **out, size_t *nout);
 

@@ -8,7 +8,7 @@
 #include <utf8proc.h>
 
 /* NFKC_Casefold; IGNORE drops soft hyphens and zero-width joiners so they cannot split words */
-#define NORM_OPTS                                                                              \
+#define NORM_OPTS                                                                                  \
     (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE)
 
 /* Unicode's stream-safe format (UAX #15) bounds a run of non-starters at 30. Cutting longer
@@ -111,13 +111,15 @@ static int is_word(utf8proc_int32_t cp)
 }
 
 /* Normalises one chunk (a starter and its non-starters) of the original text [start, end).
- * Chunks normalise independently because composition never crosses a starter we cut at. */
+ * Chunks can normalise one by one because composition only joins a starter with the marks
+ * after it, and those stay in its chunk (up to the stream-safe cut), so every output code
+ * point knows the original bytes it came from. */
 static int put_chunk(builder_t *b, const char *s, size_t start, size_t end)
 {
     utf8proc_int32_t cps[CHUNK_CAP];
-    utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)s + start,
-                                            (utf8proc_ssize_t)(end - start), cps, CHUNK_CAP,
-                                            NORM_OPTS);
+    utf8proc_ssize_t n =
+        utf8proc_decompose((const utf8proc_uint8_t *)s + start, (utf8proc_ssize_t)(end - start),
+                           cps, CHUNK_CAP, NORM_OPTS);
     if (n >= 0 && n <= CHUNK_CAP)
         n = utf8proc_normalize_utf32(cps, n, NORM_OPTS);
     if (n < 0 || n > CHUNK_CAP) {
@@ -133,11 +135,21 @@ static int put_chunk(builder_t *b, const char *s, size_t start, size_t end)
         const char *out = (const char *)enc;
         size_t len;
         switch (cps[i]) {
-        case 0xE4: out = "ae", len = 2; break;
-        case 0xF6: out = "oe", len = 2; break;
-        case 0xFC: out = "ue", len = 2; break;
-        case 0xDF: out = "ss", len = 2; break; /* case folding already did this; be explicit */
-        default: len = (size_t)utf8proc_encode_char(cps[i], enc); break;
+        case 0xE4:
+            out = "ae", len = 2;
+            break;
+        case 0xF6:
+            out = "oe", len = 2;
+            break;
+        case 0xFC:
+            out = "ue", len = 2;
+            break;
+        case 0xDF:
+            out = "ss", len = 2;
+            break; /* case folding already did this; be explicit */
+        default:
+            len = (size_t)utf8proc_encode_char(cps[i], enc);
+            break;
         }
         int rc = put(b, out, len, start, end);
         if (rc != 0)
@@ -234,9 +246,8 @@ static size_t strip_once(const char *s, size_t n, int de)
     if (ends_with(s, n, "ed"))
         return n - 2;
     /* "boxes", "classes" lose -es; "prices" only -s, so it meets "price" */
-    if (ends_with(s, n, "es") &&
-        (s[n - 3] == 's' || s[n - 3] == 'x' || s[n - 3] == 'z' || ends_with(s, n - 2, "ch") ||
-         ends_with(s, n - 2, "sh")))
+    if (ends_with(s, n, "es") && (s[n - 3] == 's' || s[n - 3] == 'x' || s[n - 3] == 'z' ||
+                                  ends_with(s, n - 2, "ch") || ends_with(s, n - 2, "sh")))
         return n - 2;
     if (ends_with(s, n, "s") && !ends_with(s, n, "ss"))
         return n - 1;

@@ -171,7 +171,7 @@ static void loader_reports_wrong_types_and_duplicates(void **state)
                  "  a:\n"
                  "    examples: {x: y}\n",
                  &bot, &diag);
-    th_assert_contains(diag, "4:15: error: an intent's examples must be a list ('- ' items), not "
+    th_assert_contains(diag, "4:15: error: an intent's examples must be a list ('- ' items), not a "
                              "mapping");
     free(diag);
 }
@@ -189,7 +189,10 @@ static void loader_follows_includes_and_reports_cycles(void **state)
                      "  f: {trigger: hi, steps: [{end: ok}]}\n",
                      &bot, &diag);
     assert_int_equal(rc, PL_EINVALID);
-    th_assert_contains(diag, "part2.yaml:1:11: error: include cycle: 'part.yaml' includes itself");
+    th_assert_contains(diag, "part2.yaml:1:11: error: include cycle: ");
+    th_assert_contains(diag, "/part.yaml includes ");
+    th_assert_contains(diag, "/part2.yaml, which includes ");
+    th_assert_contains(diag, "/part.yaml again; remove one of these includes");
     th_assert_contains(diag, "bot.yaml:2:22: error: included file 'missing.yaml' does not exist");
     free(diag);
     rc = th_load("bot: {id: t, name: T, language: en}\n"

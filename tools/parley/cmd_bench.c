@@ -58,7 +58,7 @@ int pl_cmd_bench(int argc, char **argv)
     argv++;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 's') {
             char *end;
             seconds = strtod(optarg, &end);

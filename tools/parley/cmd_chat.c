@@ -125,7 +125,7 @@ int pl_cmd_chat(int argc, char **argv)
     pl_channel_t channel = PL_CHANNEL_WEB;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'c') {
             if (pl_channel_parse(optarg, &channel) != 0)
                 return pl_cli_usage_error("chat", "unknown channel '%s'; use web, app or voice",

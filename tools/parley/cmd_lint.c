@@ -24,7 +24,7 @@ int pl_cmd_lint(int argc, char **argv)
     int strict = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 's')
             strict = 1;
         else if (c == 'h') {

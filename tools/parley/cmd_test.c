@@ -343,7 +343,7 @@ int pl_cmd_test(int argc, char **argv)
     int verbose = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         if (c == 'v')
             verbose = 1;
         else if (c == 'h') {
