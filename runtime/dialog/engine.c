@@ -483,7 +483,9 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
             else
                 si++;
             run(&t, fi, si);
-        } else if (wanted >= 0) {
+        } else if (wanted >= 0 && wanted != fi) {
+            /* the flow's own trigger is not a reason to start it over: that would reset
+             * the attempts and ask the same question forever */
             trace(&t, "left flow '%s' for flow '%s'", f->id, bot->flows[wanted].id);
             set_num(&t, state, "misunderstood", 0);
             start_flow(&t, wanted);

@@ -266,6 +266,32 @@ static int read_cond_list(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, in
     return ok;
 }
 
+/* A slot filled from a list entity only ever holds one of the list's values: comparing it
+ * with anything else is a typo that would silently never match. */
+static int check_list_value(pl__loader_t *L, int slot, const pl_ynode_t *v)
+{
+    const pl_bot_t *bot = L->bot;
+    if (slot < 0 || bot->slots[slot].entity < 0)
+        return 1;
+    const pl_entity_t *en = &bot->entities[bot->slots[slot].entity];
+    if (en->kind != PL_ENTITY_LIST)
+        return 1;
+    const char **vals = pl__alloc(L, en->nvalues, sizeof(*vals));
+    for (size_t i = 0; vals && i < en->nvalues; i++) {
+        if (strcmp(en->values[i].value, v->str) == 0)
+            return 1;
+        vals[i] = en->values[i].value;
+    }
+    const char *guess = vals ? pl_did_you_mean(v->str, vals, en->nvalues) : NULL;
+    if (guess)
+        pl__err(L, v, "'%s' is not a value of entity '%s' (did you mean '%s'?)", v->str, en->id,
+                guess);
+    else
+        pl__err(L, v, "'%s' is not a value of entity '%s', so slot '%s' can never hold it",
+                v->str, en->id, bot->slots[slot].id);
+    return 0;
+}
+
 static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t *v, pl_cond_t *c)
 {
     const pl_bot_t *bot = L->bot;
@@ -320,10 +346,12 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
         case 1:
         case 2:
             c->op = i == 1 ? PL_SLOT_IS : PL_SLOT_IS_NOT;
-            if (pl__want_text(L, o, i == 1 ? "'is'" : "'is_not'"))
+            if (pl__want_text(L, o, i == 1 ? "'is'" : "'is_not'")) {
                 c->value = pl__str(L, o->str);
-            else
+                ok &= check_list_value(L, c->index, o);
+            } else {
                 ok = 0;
+            }
             break;
         default:
             c->op = i == 3 ? PL_SLOT_BELOW : PL_SLOT_ABOVE;

@@ -7,19 +7,33 @@
 #include <string.h>
 #include <time.h>
 
+/* "1234567.50" → "1,234,567.50" (en) or "1.234.567,50" (de). */
+static void group_digits(const char *plain, int de, char *out, size_t cap)
+{
+    const char *dot = strchr(plain, '.');
+    size_t int_len = dot ? (size_t)(dot - plain) : strlen(plain), o = 0;
+    size_t start = plain[0] == '-' ? 1 : 0;
+    for (size_t i = 0; i < int_len && o + 2 < cap; i++) {
+        if (i > start && (int_len - i) % 3 == 0)
+            out[o++] = de ? '.' : ',';
+        out[o++] = plain[i];
+    }
+    if (dot != NULL && o + 4 < cap) {
+        out[o++] = de ? ',' : '.';
+        for (const char *p = dot + 1; *p && o + 1 < cap; p++)
+            out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
 int pl_format_money(const char *language, double amount, const char *currency, pl_strbuf_t *out)
 {
-    char num[64];
+    char plain[64], num[96];
     int whole = fabs(amount - round(amount)) < 0.005;
     int de = strcmp(language, "de") == 0;
-    if (whole)
-        snprintf(num, sizeof(num), "%.0f", amount);
-    else
-        snprintf(num, sizeof(num), "%.2f", amount);
+    snprintf(plain, sizeof(plain), whole ? "%.0f" : "%.2f", amount);
+    group_digits(plain, de, num, sizeof(num));
     if (de) {
-        char *dot = strchr(num, '.');
-        if (dot)
-            *dot = ',';
         const char *sym = strcmp(currency, "USD") == 0 ? "$" : "€";
         return pl_strbuf_printf(out, "%s %s", num, sym);
     }

@@ -19,7 +19,8 @@ typedef struct {
  * Returns 0, PL_ENOMEM or PL_ELIMIT. */
 int pl_template_expand(const char *tmpl, const pl_template_ctx_t *ctx, pl_strbuf_t *out);
 
-/* Formats an amount for the bot's language: "899 €" / "899,50 €" (de), "€899" / "$899.50" (en). */
+/* Formats an amount for the bot's language: "1.299 €" / "899,50 €" (de), "€1,299" / "$899.50"
+ * (en). */
 int pl_format_money(const char *language, double amount, const char *currency, pl_strbuf_t *out);
 /* Formats a UTC date: "29.11.2026" (de), "29 November 2026" (en). */
 int pl_format_date(const char *language, int64_t ms, pl_strbuf_t *out);

@@ -117,7 +117,8 @@ static void money_and_dates_follow_the_bot_language(void **state)
         const char *want;
     } rows[] = {
         {"en", 849, "EUR", "€849"},      {"en", 849.5, "USD", "$849.50"},
-        {"de", 849, "EUR", "849 €"},     {"de", 1299.99, "EUR", "1299,99 €"},
+        {"de", 849, "EUR", "849 €"},     {"de", 1299.99, "EUR", "1.299,99 €"},
+        {"en", 1234567, "EUR", "€1,234,567"}, {"de", 2500, "EUR", "2.500 €"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         pl_strbuf_t b;
