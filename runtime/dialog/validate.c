@@ -16,7 +16,8 @@ static size_t successors(const pl_bot_t *bot, size_t fi, size_t i, int out_flow[
     size_t n = 0;
 #define ADD_TARGET(t)                                                                          \
     do {                                                                                       \
-        if ((t).flow >= 0 && (size_t)(t).flow < bot->nflows && n < max) {                     \
+        if ((t).flow >= 0 && (size_t)(t).flow < bot->nflows &&                                \
+            bot->flows[(t).flow].nsteps > 0 && n < max) {                                      \
             out_flow[n] = (t).flow;                                                            \
             out_step[n++] = 0;                                                                 \
         } else if ((t).flow < 0 && (t).step >= 0 && n < max) {                                 \

@@ -2,6 +2,7 @@
  * turn (for scripts and tests). */
 #include "cli.h"
 #include "base/error.h"
+#include "render/template.h"
 #include "runtime.h"
 
 #include <getopt.h>
@@ -45,16 +46,23 @@ static int read_line(char *buf, size_t cap, FILE *in)
     return -1;
 }
 
-static void print_readable(const pl_turn_t *t)
+static void print_readable(const pl_bot_t *bot, const pl_turn_t *t)
 {
     for (size_t i = 0; i < t->reply.n; i++) {
         const pl_message_t *m = &t->reply.items[i];
-        if (m->kind == PL_MSG_HANDOFF)
+        if (m->kind == PL_MSG_HANDOFF) {
             printf("bot> [handing over to a person] %s\n", m->text);
-        else if (m->kind == PL_MSG_OFFER)
-            printf("bot> [offer: %s, %.2f %s] %s\n", m->offer_title, m->offer_price,
-                   m->offer_currency, m->text);
-        else
+        } else if (m->kind == PL_MSG_OFFER) {
+            pl_strbuf_t price, until;
+            pl_strbuf_init(&price, 0);
+            pl_strbuf_init(&until, 0);
+            pl_format_money(bot->language, m->offer_price, m->offer_currency, &price);
+            pl_format_date(bot->language, m->offer_valid_until, &until);
+            printf("bot> [offer: %s, %s, until %s] %s\n", m->offer_title, pl_strbuf_str(&price),
+                   pl_strbuf_str(&until), m->text);
+            pl_strbuf_cleanup(&price);
+            pl_strbuf_cleanup(&until);
+        } else
             printf("bot> %s\n", m->text);
         if (m->nquick_replies > 0) {
             printf("     ");
@@ -199,7 +207,7 @@ int pl_cmd_chat(int argc, char **argv)
                 cJSON_free(s);
                 cJSON_Delete(o);
             } else if (rc == 0) {
-                print_readable(&turn);
+                print_readable(pl_runtime_bot(rt), &turn);
             }
         }
         if (rc != 0) {

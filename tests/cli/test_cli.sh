@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the real `parley` binary as a user would: help texts, usage errors and exit codes,
+# `chat --json` fields, `test` failures with their line, and a short `bench`.
+# Usage: test_cli.sh PARLEY SOURCE_DIR
+set -u
+parley="$1"
+cd "$2" || exit 2
+bot=dialogs/camera-shop.en.yaml
+passed=0 failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# check NAME EXPECTED_STATUS PATTERN -- COMMAND...: runs COMMAND (stdin from /dev/null unless
+# STDIN is set), wants its exit status and a line of its output matching PATTERN.
+check() {
+  local name="$1" want="$2" pattern="$3"
+  shift 4
+  local status
+  if [ -n "${STDIN:-}" ]; then
+    printf '%s' "$STDIN" | "$@" >"$out" 2>&1; status=$?
+  else
+    "$@" </dev/null >"$out" 2>&1; status=$?
+  fi
+  if [ "$status" -eq "$want" ] && grep -qE -- "$pattern" "$out"; then
+    echo "ok $name"; passed=$((passed + 1))
+  else
+    echo "FAIL $name: status $status (want $want), output:"; sed 's/^/    /' "$out" | head -20
+    echo "    (wanted a line matching: $pattern)"; failed=$((failed + 1))
+  fi
+}
+
+check help 0 '^usage: parley COMMAND' -- "$parley" --help
+check no-command 2 '^usage: parley' -- "$parley"
+check unknown-command 2 "unknown command 'frobnicate'" -- "$parley" frobnicate
+for cmd in lint chat test; do
+  check "$cmd-help" 0 "^usage: parley $cmd" -- "$parley" "$cmd" --help
+  check "$cmd-unknown-option" 2 "parley $cmd: unknown option '--nope'" -- "$parley" "$cmd" --nope "$bot"
+done
+check bench-help 0 '^usage: parley bench turns' -- "$parley" bench --help
+check bench-unknown 2 "unknown benchmark 'walk'" -- "$parley" bench walk "$bot"
+check lint-no-file 2 'no file given' -- "$parley" lint
+check lint-missing-file 1 'cannot open file: no such file' -- "$parley" lint does/not/exist.yaml
+check lint-clean 0 '^0 errors, 0 warnings in 1 file$' -- "$parley" lint "$bot"
+check lint-strict-warning 1 'warning: intent .* is not used' -- "$parley" lint --strict tests/fixtures/bad/unused-intent.yaml
+check lint-warning-passes 0 '^0 errors, 1 warning in 1 file$' -- "$parley" lint tests/fixtures/bad/unused-intent.yaml
+check chat-bad-channel 2 "unknown channel 'fax'" -- "$parley" chat --channel fax "$bot"
+check chat-broken-bot 1 'the bot cannot run' -- "$parley" chat tests/fixtures/bad/unknown-intent-trigger.yaml
+STDIN=$'I am looking for a camera\n' check chat-json-fields 0 \
+  '^\{"intent":"buy_camera","confidence":[0-9.]+,"intents":\[\{"intent":"buy_camera","score":[0-9.]+\}.*"flow":"find_camera","step":"#2","slots":\{\},"messages":\[\{"type":"text","text":' \
+  -- "$parley" chat --json "$bot"
+STDIN=$'bad \xff byte\nhello\n' check chat-json-refuses-bad-utf8-and-goes-on 0 \
+  '"code":"PL_EINVAL","message":"message is not valid UTF-8"' -- "$parley" chat --json "$bot"
+STDIN=$'hello\n' check chat-voice-variant 0 "^bot> Hi! I am the camera shop's automated assistant" \
+  -- "$parley" chat --channel voice "$bot"
+STDIN=$'/wait 30d\n/channel app\n/state\n/quit\n' check chat-commands 0 '^\(now on app\)$' -- "$parley" chat "$bot"
+check test-passes 0 '^[0-9]+ passed, 0 failed$' -- "$parley" test "$bot" dialogs/camera-shop.en.test.yaml
+check test-fails-with-line 1 '^  tests/cli/failing.test.yaml:7:25: turn 1 \("hello"\): expected the reply to contain' \
+  -- "$parley" test "$bot" tests/cli/failing.test.yaml
+check test-broken-file 2 "unknown key 'turnz' in a conversation \(did you mean 'turns'\?\)" \
+  -- "$parley" test "$bot" tests/cli/broken.test.yaml
+check test-broken-bot 2 'the bot has errors' -- "$parley" test tests/fixtures/bad/unknown-intent-trigger.yaml dialogs/camera-shop.en.test.yaml
+check bench-runs 0 '^bench turns camera-shop-en: [0-9]+ turns in .* turns/s, p50 .* us, p99 .* us' \
+  -- "$parley" bench turns "$bot" --seconds 0.2
+check bench-bad-seconds 2 'seconds needs a number' -- "$parley" bench turns "$bot" --seconds abc
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
