@@ -98,6 +98,17 @@ void pl__unknown(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const c
         pl__err(L, n, "unknown %s '%s'", kind, name);
 }
 
+void pl__unknown_of(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const char *name,
+                    const void *array, size_t count, size_t stride)
+{
+    const char **ids = pl__alloc(L, count, sizeof(*ids));
+    if (ids == NULL)
+        return;
+    for (size_t i = 0; i < count; i++)
+        ids[i] = *(const char *const *)((const char *)array + i * stride);
+    pl__unknown(L, n, kind, name, ids, count);
+}
+
 void pl__check_keys(pl__loader_t *L, const pl_ynode_t *map, const char *const *allowed,
                     size_t nallowed, const char *what)
 {
@@ -663,9 +674,6 @@ static void read_slots(pl__loader_t *L, const section_t *s)
     if (bot->slots == NULL)
         return;
     bot->nslots = s->n;
-    const char **ent_ids = pl__alloc(L, bot->nentities, sizeof(*ent_ids));
-    for (size_t i = 0; ent_ids && i < bot->nentities; i++)
-        ent_ids[i] = bot->entities[i].id;
     /* every slot id first: prompts may name other slots in {{placeholders}} */
     for (size_t i = 0; i < s->n; i++) {
         bot->slots[i].id = pl__str(L, s->keys[i]->str);
@@ -686,7 +694,7 @@ static void read_slots(pl__loader_t *L, const section_t *s)
             if (pl__want_id(L, ent, "'entity'")) {
                 sl->entity = pl_bot_entity(bot, ent->str);
                 if (sl->entity < 0)
-                    pl__unknown(L, ent, "entity", ent->str, ent_ids, bot->nentities);
+                    PL__UNKNOWN(L, ent, "entity", ent->str, bot->entities, bot->nentities);
             }
         } else if (type != NULL) {
             if (pl__want_text(L, type, "'type'") && strcmp(type->str, "text") != 0)

@@ -300,10 +300,7 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
         c->index = pl_bot_slot(bot, v->str);
         c->name = pl__str(L, v->str);
         if (c->index < 0) {
-            const char **ids = pl__alloc(L, bot->nslots, sizeof(*ids));
-            for (size_t i = 0; ids && i < bot->nslots; i++)
-                ids[i] = bot->slots[i].id;
-            pl__unknown(L, v, "slot", v->str, ids, bot->nslots);
+            PL__UNKNOWN(L, v, "slot", v->str, bot->slots, bot->nslots);
             ok = 0;
         }
     } else {
@@ -423,10 +420,7 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
         c->name = pl__str(L, v->str);
         c->index = pl_bot_intent(bot, v->str);
         if (c->index < 0) {
-            const char **ids = pl__alloc(L, bot->nintents, sizeof(*ids));
-            for (size_t i = 0; ids && i < bot->nintents; i++)
-                ids[i] = bot->intents[i].id;
-            pl__unknown(L, v, "intent", v->str, ids, bot->nintents);
+            PL__UNKNOWN(L, v, "intent", v->str, bot->intents, bot->nintents);
             return 0;
         }
         return 1;
@@ -466,10 +460,7 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
         c->name = pl__str(L, v->str);
         c->index = pl_bot_offer(bot, v->str);
         if (c->index < 0) {
-            const char **ids = pl__alloc(L, bot->noffers, sizeof(*ids));
-            for (size_t i = 0; ids && i < bot->noffers; i++)
-                ids[i] = bot->offers[i].id;
-            pl__unknown(L, v, "offer", v->str, ids, bot->noffers);
+            PL__UNKNOWN(L, v, "offer", v->str, bot->offers, bot->noffers);
             return 0;
         }
         return 1;
@@ -493,15 +484,6 @@ static const char *const step_actions[] = {"say", "ask", "branch", "offer", "han
 static const char *const step_keys[] = {"id",   "say",  "ask",  "branch",        "offer",
                                         "handoff", "end", "goto", "flow", "quick_replies",
                                         "on_fail"};
-
-static const char **flow_ids(pl__loader_t *L)
-{
-    const pl_bot_t *bot = L->bot;
-    const char **ids = pl__alloc(L, bot->nflows, sizeof(*ids));
-    for (size_t i = 0; ids && i < bot->nflows; i++)
-        ids[i] = bot->flows[i].id;
-    return ids;
-}
 
 /* Resolves "goto: STEP" (in flow f) or "flow: FLOW" into t. */
 static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *step_node,
@@ -548,7 +530,7 @@ static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *st
     t->flow = pl_bot_flow(bot, fl->str);
     t->step = t->flow >= 0 ? 0 : -1;
     if (t->flow < 0) {
-        pl__unknown(L, fl, "flow", fl->str, flow_ids(L), bot->nflows);
+        PL__UNKNOWN(L, fl, "flow", fl->str, bot->flows, bot->nflows);
         return 0;
     }
     return 1;
@@ -668,10 +650,7 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
             break;
         st->slot = pl_bot_slot(bot, action->str);
         if (st->slot < 0) {
-            const char **ids = pl__alloc(L, bot->nslots, sizeof(*ids));
-            for (size_t i = 0; ids && i < bot->nslots; i++)
-                ids[i] = bot->slots[i].id;
-            pl__unknown(L, action, "slot", action->str, ids, bot->nslots);
+            PL__UNKNOWN(L, action, "slot", action->str, bot->slots, bot->nslots);
         }
         if (fail != NULL) {
             read_target(L, f, n, fail, NULL, &st->on_fail);
@@ -683,10 +662,7 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
             break;
         st->offer = pl_bot_offer(bot, action->str);
         if (st->offer < 0) {
-            const char **ids = pl__alloc(L, bot->noffers, sizeof(*ids));
-            for (size_t i = 0; ids && i < bot->noffers; i++)
-                ids[i] = bot->offers[i].id;
-            pl__unknown(L, action, "offer", action->str, ids, bot->noffers);
+            PL__UNKNOWN(L, action, "offer", action->str, bot->offers, bot->noffers);
         }
         break;
     case PL_STEP_BRANCH:
@@ -717,10 +693,7 @@ static void read_triggers(pl__loader_t *L, pl_flow_t *f, const pl_ynode_t *t)
             continue;
         int idx = pl_bot_intent(bot, it->str);
         if (idx < 0) {
-            const char **ids = pl__alloc(L, bot->nintents, sizeof(*ids));
-            for (size_t j = 0; ids && j < bot->nintents; j++)
-                ids[j] = bot->intents[j].id;
-            pl__unknown(L, it, "intent", it->str, ids, bot->nintents);
+            PL__UNKNOWN(L, it, "intent", it->str, bot->intents, bot->nintents);
             continue;
         }
         for (size_t g = 0; g < bot->nflows; g++) {
@@ -858,5 +831,5 @@ void pl__read_fallback(pl__loader_t *L, const pl_ynode_t *n)
     fb->escalate.name = pl__str(L, to->str);
     fb->escalate.pos = pl__pos(to);
     if (fb->escalate_flow < 0)
-        pl__unknown(L, to, "flow", to->str, flow_ids(L), L->bot->nflows);
+        PL__UNKNOWN(L, to, "flow", to->str, L->bot->flows, L->bot->nflows);
 }

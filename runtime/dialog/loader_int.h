@@ -49,6 +49,12 @@ void *pl__alloc(pl__loader_t *L, size_t count, size_t size);
 /* Reports an unknown id with a suggestion from the candidate ids. */
 void pl__unknown(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const char *name,
                  const char *const *ids, size_t nids);
+/* The same with the candidates taken from an array of the bot's model (intents, slots,
+ * offers, flows, entities: each starts with its `const char *id`). */
+void pl__unknown_of(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const char *name,
+                    const void *array, size_t count, size_t stride);
+#define PL__UNKNOWN(L, n, kind, name, array, count)                                           \
+    pl__unknown_of((L), (n), (kind), (name), (array), (count), sizeof(*(array)))
 
 /* loader_flow.c */
 int pl__read_text(pl__loader_t *L, const pl_ynode_t *n, pl_text_t *out, const char *what);
