@@ -28,10 +28,10 @@ void pl_runtime_unref(pl_runtime_t *rt);
 const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt);
 
 typedef struct {
-    const char *text;    /* the customer's message, UTF-8 */
+    const char *text; /* the customer's message, UTF-8 */
     size_t len;
     pl_channel_t channel;
-    int64_t now_ms;      /* UTC ms from the caller's clock */
+    int64_t now_ms; /* UTC ms from the caller's clock */
 } pl_event_t;
 
 typedef struct {

@@ -20,9 +20,10 @@ cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
-    int ok = add(o, "intent", u->intent >= 0 ? cJSON_CreateString(bot->intents[u->intent].id)
-                                             : cJSON_CreateNull()) &&
-             add(o, "confidence", cJSON_CreateNumber(u->confidence));
+    int ok =
+        add(o, "intent",
+            u->intent >= 0 ? cJSON_CreateString(bot->intents[u->intent].id) : cJSON_CreateNull()) &&
+        add(o, "confidence", cJSON_CreateNumber(u->confidence));
     cJSON *intents = ok ? cJSON_AddArrayToObject(o, "intents") : NULL;
     ok = intents != NULL;
     for (size_t i = 0; ok && i < u->ntop; i++) {

@@ -167,8 +167,8 @@ static int printable_line(const char *p, size_t n)
     utf8proc_ssize_t off = 0;
     while ((size_t)off < n) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)p + off,
-                                              (utf8proc_ssize_t)n - off, &cp);
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)p + off, (utf8proc_ssize_t)n - off, &cp);
         if (k <= 0 || (cp < 0x20 && cp != '\t') || cp == 0x7f)
             return 0;
         off += k;

@@ -10,13 +10,13 @@
 typedef enum { PL_DIAG_ERROR, PL_DIAG_WARNING, PL_DIAG_NOTE } pl_diag_level_t;
 
 typedef struct {
-    char *file;     /* owned copy */
-    int line;       /* 1-based; 0 when the problem concerns the whole file */
-    int col;        /* 1-based, in characters */
-    int len;        /* characters to underline (at least 1) */
+    char *file; /* owned copy */
+    int line;   /* 1-based; 0 when the problem concerns the whole file */
+    int col;    /* 1-based, in characters */
+    int len;    /* characters to underline (at least 1) */
     pl_diag_level_t level;
-    char *msg;      /* owned */
-    size_t seq;     /* order of reporting, keeps sorting stable */
+    char *msg;  /* owned */
+    size_t seq; /* order of reporting, keeps sorting stable */
 } pl_diag_t;
 
 typedef struct pl_diag_source pl_diag_source_t;

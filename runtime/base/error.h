@@ -4,15 +4,15 @@
 #ifndef PL_ERROR_H
 #define PL_ERROR_H
 
-#define PL_ERRNO_MAP(XX)                                                                       \
-    XX(ENOMEM, "out of memory")                                                                \
-    XX(EINVAL, "invalid argument")                                                             \
-    XX(EIO, "input/output error")                                                              \
-    XX(ENOENT, "no such file or directory")                                                    \
-    XX(ESYNTAX, "syntax error")                                                                \
-    XX(ELIMIT, "limit exceeded")                                                               \
-    XX(EINVALID, "the bot has errors")                                                         \
-    XX(ENOTFOUND, "not found")                                                                 \
+#define PL_ERRNO_MAP(XX)                                                                           \
+    XX(ENOMEM, "out of memory")                                                                    \
+    XX(EINVAL, "invalid argument")                                                                 \
+    XX(EIO, "input/output error")                                                                  \
+    XX(ENOENT, "no such file or directory")                                                        \
+    XX(ESYNTAX, "syntax error")                                                                    \
+    XX(ELIMIT, "limit exceeded")                                                                   \
+    XX(EINVALID, "the bot has errors")                                                             \
+    XX(ENOTFOUND, "not found")                                                                     \
     XX(ELOOP, "step budget exhausted")
 
 enum {

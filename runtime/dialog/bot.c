@@ -34,14 +34,14 @@ void pl_bot_free(pl_bot_t *bot)
     pl_free(bot);
 }
 
-#define FIND(array, count, key)                                                                \
-    do {                                                                                       \
-        if (key == NULL)                                                                       \
-            return -1;                                                                         \
-        for (size_t i = 0; i < (count); i++)                                                   \
-            if (strcmp((array)[i].id, key) == 0)                                               \
-                return (int)i;                                                                 \
-        return -1;                                                                             \
+#define FIND(array, count, key)                                                                    \
+    do {                                                                                           \
+        if (key == NULL)                                                                           \
+            return -1;                                                                             \
+        for (size_t i = 0; i < (count); i++)                                                       \
+            if (strcmp((array)[i].id, key) == 0)                                                   \
+                return (int)i;                                                                     \
+        return -1;                                                                                 \
     } while (0)
 
 int pl_bot_intent(const pl_bot_t *bot, const char *id)

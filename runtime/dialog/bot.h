@@ -24,9 +24,9 @@ int pl_channel_parse(const char *name, pl_channel_t *out);
 
 /* One variant of a text: used when tone and channel match (NULL/-1 match anything). */
 typedef struct {
-    const char *tone;    /* NULL: any tone */
-    int channel;         /* -1: any channel, else pl_channel_t */
-    const char **alts;   /* alternatives; one is picked reproducibly */
+    const char *tone;  /* NULL: any tone */
+    int channel;       /* -1: any channel, else pl_channel_t */
+    const char **alts; /* alternatives; one is picked reproducibly */
     size_t nalts;
 } pl_variant_t;
 
@@ -37,7 +37,12 @@ typedef struct {
     pl_pos_t pos;
 } pl_text_t;
 
-typedef enum { PL_ENTITY_LIST, PL_ENTITY_REGEX, PL_ENTITY_NUMBER, PL_ENTITY_MONEY } pl_entity_kind_t;
+typedef enum {
+    PL_ENTITY_LIST,
+    PL_ENTITY_REGEX,
+    PL_ENTITY_NUMBER,
+    PL_ENTITY_MONEY
+} pl_entity_kind_t;
 
 typedef struct {
     const char *value;     /* canonical value, e.g. "dslr" */
@@ -98,12 +103,12 @@ typedef enum {
 typedef struct pl_cond pl_cond_t;
 struct pl_cond {
     pl_cond_kind_t kind;
-    const char *name;   /* slot, intent, persona, tone, consent or offer id */
-    int index;          /* slot or offer index, channel number */
-    pl_slot_op_t op;    /* PL_COND_SLOT */
-    const char *value;  /* PL_SLOT_IS / IS_NOT */
-    double number;      /* PL_SLOT_BELOW / ABOVE */
-    pl_cond_t *kids;    /* ALL / ANY / NOT */
+    const char *name;  /* slot, intent, persona, tone, consent or offer id */
+    int index;         /* slot or offer index, channel number */
+    pl_slot_op_t op;   /* PL_COND_SLOT */
+    const char *value; /* PL_SLOT_IS / IS_NOT */
+    double number;     /* PL_SLOT_BELOW / ABOVE */
+    pl_cond_t *kids;   /* ALL / ANY / NOT */
     size_t nkids;
     pl_pos_t pos;
 };
@@ -135,16 +140,16 @@ typedef struct {
     const char *id; /* written by the author, or "#N" (1-based position) */
     int explicit_id;
     pl_step_kind_t kind;
-    pl_text_t text;        /* say / handoff / end message (may be empty for end) */
+    pl_text_t text; /* say / handoff / end message (may be empty for end) */
     const char **quick_replies;
     size_t nquick_replies;
     int slot;              /* ask */
     int offer;             /* offer */
     pl_branch_t *branches; /* branch */
     size_t nbranches;
-    int has_next;          /* an explicit "goto"/"flow" after a say/offer/ask */
+    int has_next; /* an explicit "goto"/"flow" after a say/offer/ask */
     pl_target_t next;
-    int has_on_fail;       /* ask: where to go when attempts run out */
+    int has_on_fail; /* ask: where to go when attempts run out */
     pl_target_t on_fail;
     pl_pos_t pos;
 } pl_step_t;
@@ -170,9 +175,9 @@ typedef struct {
 } pl_offer_t;
 
 typedef struct {
-    pl_text_t say;       /* when the bot did not understand */
-    int escalate_after;  /* misunderstandings in a row before escalating; 0: never */
-    int escalate_flow;   /* flow to run then, -1 if none */
+    pl_text_t say;      /* when the bot did not understand */
+    int escalate_after; /* misunderstandings in a row before escalating; 0: never */
+    int escalate_flow;  /* flow to run then, -1 if none */
     pl_target_t escalate;
 } pl_fallback_t;
 

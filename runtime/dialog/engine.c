@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STEP_BUDGET 64      /* steps one turn may run before the engine assumes a loop */
-#define FREE_TEXT_MAX 500   /* bytes of free text kept in a slot */
+#define STEP_BUDGET 64    /* steps one turn may run before the engine assumes a loop */
+#define FREE_TEXT_MAX 500 /* bytes of free text kept in a slot */
 #define DAY_MS 86400000LL
 
 typedef struct {
@@ -43,8 +43,8 @@ static void trace(turn_t *t, const char *fmt, ...)
         t->out->trace[t->out->ntrace++] = s;
 }
 
-static void emit(turn_t *t, pl_action_kind_t kind, const pl_text_t *text,
-                 const char *const *qr, size_t nqr, const char *offer)
+static void emit(turn_t *t, pl_action_kind_t kind, const pl_text_t *text, const char *const *qr,
+                 size_t nqr, const char *offer)
 {
     if (t->out->n == PL_MAX_ACTIONS)
         return;
@@ -73,8 +73,9 @@ static cJSON *obj(turn_t *t, const char *key)
 static void set_str(turn_t *t, cJSON *o, const char *key, const char *v)
 {
     cJSON *item = cJSON_CreateString(v);
-    if (item == NULL || !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
-                                                      : cJSON_AddItemToObject(o, key, item))) {
+    if (item == NULL ||
+        !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                                      : cJSON_AddItemToObject(o, key, item))) {
         cJSON_Delete(item);
         t->oom = 1;
     }
@@ -83,8 +84,9 @@ static void set_str(turn_t *t, cJSON *o, const char *key, const char *v)
 static void set_num(turn_t *t, cJSON *o, const char *key, double v)
 {
     cJSON *item = cJSON_CreateNumber(v);
-    if (item == NULL || !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
-                                                      : cJSON_AddItemToObject(o, key, item))) {
+    if (item == NULL ||
+        !(cJSON_HasObjectItem(o, key) ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                                      : cJSON_AddItemToObject(o, key, item))) {
         cJSON_Delete(item);
         t->oom = 1;
     }

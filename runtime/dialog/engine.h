@@ -26,8 +26,8 @@ typedef struct {
 typedef struct {
     const char *text; /* the customer's text as typed */
     pl_channel_t channel;
-    int64_t now_ms;   /* UTC milliseconds */
-    int intent;       /* index into bot->intents; -1: nothing above the bot's threshold */
+    int64_t now_ms; /* UTC milliseconds */
+    int intent;     /* index into bot->intents; -1: nothing above the bot's threshold */
     double confidence;
     const pl_entity_match_t *entities;
     size_t nentities;
@@ -37,10 +37,10 @@ typedef enum { PL_ACT_SAY, PL_ACT_OFFER, PL_ACT_HANDOFF } pl_action_kind_t;
 
 typedef struct {
     pl_action_kind_t kind;
-    const pl_text_t *text;       /* what to say; NULL for none */
+    const pl_text_t *text; /* what to say; NULL for none */
     const char *const *quick_replies;
     size_t nquick_replies;
-    const char *offer;           /* PL_ACT_OFFER: id of the snapshot in state.offers */
+    const char *offer; /* PL_ACT_OFFER: id of the snapshot in state.offers */
 } pl_action_t;
 
 #define PL_MAX_ACTIONS 32

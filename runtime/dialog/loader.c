@@ -175,8 +175,7 @@ int pl__want_id(pl__loader_t *L, const pl_ynode_t *n, const char *what)
         char c = *p;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.')) {
-            pl__err(L, n,
-                    "%s '%s' may only use letters, digits, '_', '-' and '.' (no spaces)",
+            pl__err(L, n, "%s '%s' may only use letters, digits, '_', '-' and '.' (no spaces)",
                     what, n->str);
             return 0;
         }
@@ -219,8 +218,8 @@ int pl__want_int(pl__loader_t *L, const pl_ynode_t *n, const char *what, long mi
 
 /* ---- files and includes ---- */
 
-static const char *const main_keys[] = {"bot",   "include", "intents",  "entities",
-                                        "slots", "flows",   "offers",   "fallback"};
+static const char *const main_keys[] = {"bot",   "include", "intents", "entities",
+                                        "slots", "flows",   "offers",  "fallback"};
 static const char *const include_keys[] = {"include", "intents", "entities",
                                            "slots",   "flows",   "offers"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -279,11 +278,11 @@ static void report_cycle(pl__loader_t *L, const pl_ynode_t *from, const chain_t 
     size_t used = 0;
     used += (size_t)snprintf(msg, sizeof(msg), "include cycle: %s", chain->name[start]);
     for (size_t i = start + 1; i < depth && used < sizeof(msg); i++)
-        used += (size_t)snprintf(msg + used, sizeof(msg) - used, " includes %s, which",
-                                 chain->name[i]);
+        used +=
+            (size_t)snprintf(msg + used, sizeof(msg) - used, " includes %s, which", chain->name[i]);
     if (used < sizeof(msg))
-        snprintf(msg + used, sizeof(msg) - used,
-                 " includes %s again; remove one of these includes", chain->name[start]);
+        snprintf(msg + used, sizeof(msg) - used, " includes %s again; remove one of these includes",
+                 chain->name[start]);
     pl__err(L, from, "%s", msg);
 }
 
@@ -411,8 +410,8 @@ static void gather(pl__loader_t *L, const char *name, const char *kind, section_
 
 static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
 {
-    static const char *const keys[] = {"id", "name", "language", "tones", "default_tone",
-                                       "threshold"};
+    static const char *const keys[] = {"id",    "name",         "language",
+                                       "tones", "default_tone", "threshold"};
     pl_bot_t *bot = L->bot;
     bot->id = bot->name = "";
     bot->language = "en";
@@ -583,8 +582,10 @@ static void read_regex(pl__loader_t *L, pl_entity_t *en, const pl_ynode_t *pat)
     }
     for (const char *p = pat->str; *p; p++) {
         if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9') {
-            pl__err(L, pat, "back-references ('\\%c') are not supported in patterns: they can "
-                            "make matching very slow", p[1]);
+            pl__err(L, pat,
+                    "back-references ('\\%c') are not supported in patterns: they can "
+                    "make matching very slow",
+                    p[1]);
             return;
         }
         if (p[0] == '\\' && p[1] != '\0')
@@ -667,8 +668,8 @@ static const char **read_quick_replies(pl__loader_t *L, const pl_ynode_t *n, siz
 
 static void read_slots(pl__loader_t *L, const section_t *s)
 {
-    static const char *const keys[] = {"entity", "type", "prompt", "reprompt", "quick_replies",
-                                       "attempts"};
+    static const char *const keys[] = {"entity",   "type",          "prompt",
+                                       "reprompt", "quick_replies", "attempts"};
     pl_bot_t *bot = L->bot;
     bot->slots = pl__alloc(L, s->n, sizeof(*bot->slots));
     if (bot->slots == NULL)

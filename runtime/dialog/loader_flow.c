@@ -287,8 +287,8 @@ static int check_list_value(pl__loader_t *L, int slot, const pl_ynode_t *v)
         pl__err(L, v, "'%s' is not a value of entity '%s' (did you mean '%s'?)", v->str, en->id,
                 guess);
     else
-        pl__err(L, v, "'%s' is not a value of entity '%s', so slot '%s' can never hold it",
-                v->str, en->id, bot->slots[slot].id);
+        pl__err(L, v, "'%s' is not a value of entity '%s', so slot '%s' can never hold it", v->str,
+                en->id, bot->slots[slot].id);
     return 0;
 }
 
@@ -332,8 +332,7 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
         case 0:
             if (o->kind == PL_Y_SCALAR && (!strcmp(o->str, "true") || !strcmp(o->str, "yes")))
                 c->op = PL_SLOT_FILLED;
-            else if (o->kind == PL_Y_SCALAR &&
-                     (!strcmp(o->str, "false") || !strcmp(o->str, "no")))
+            else if (o->kind == PL_Y_SCALAR && (!strcmp(o->str, "false") || !strcmp(o->str, "no")))
                 c->op = PL_SLOT_EMPTY;
             else {
                 pl__err(L, o, "'filled' must be true or false");
@@ -481,9 +480,8 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
 /* ---- flows and steps ---- */
 
 static const char *const step_actions[] = {"say", "ask", "branch", "offer", "handoff", "end"};
-static const char *const step_keys[] = {"id",   "say",  "ask",  "branch",        "offer",
-                                        "handoff", "end", "goto", "flow", "quick_replies",
-                                        "on_fail"};
+static const char *const step_keys[] = {"id",  "say",  "ask",  "branch",        "offer",  "handoff",
+                                        "end", "goto", "flow", "quick_replies", "on_fail"};
 
 /* Resolves "goto: STEP" (in flow f) or "flow: FLOW" into t. */
 static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *step_node,
@@ -510,8 +508,8 @@ static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *st
                     ids[m++] = f->steps[i].id;
             const char *guess = ids ? pl_did_you_mean(go->str, ids, m) : NULL;
             if (pl_bot_flow(bot, go->str) >= 0)
-                pl__err(L, go, "'%s' is a flow, not a step of flow '%s'; write 'flow: %s'",
-                        go->str, f->id, go->str);
+                pl__err(L, go, "'%s' is a flow, not a step of flow '%s'; write 'flow: %s'", go->str,
+                        f->id, go->str);
             else if (guess)
                 pl__err(L, go, "unknown step '%s' in flow '%s' (did you mean '%s'?)", go->str,
                         f->id, guess);
@@ -600,8 +598,7 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
     const pl_ynode_t *go = pl_ymap_get(n, "goto"), *fl = pl_ymap_get(n, "flow");
     const pl_ynode_t *qr = pl_ymap_get(n, "quick_replies"), *fail = pl_ymap_get(n, "on_fail");
     if (action == NULL && go == NULL && fl == NULL) {
-        pl__err(L, n,
-                "a step needs one of say, ask, branch, offer, handoff, end, goto or flow");
+        pl__err(L, n, "a step needs one of say, ask, branch, offer, handoff, end, goto or flow");
         st->kind = PL_STEP_END;
         return;
     }
@@ -700,7 +697,8 @@ static void read_triggers(pl__loader_t *L, pl_flow_t *f, const pl_ynode_t *t)
             const pl_flow_t *other = &bot->flows[g];
             for (size_t j = 0; other != f && j < other->ntriggers; j++)
                 if (other->trigger_idx[j] == idx)
-                    pl__err(L, it, "intent '%s' already starts flow '%s'; an intent starts one flow",
+                    pl__err(L, it,
+                            "intent '%s' already starts flow '%s'; an intent starts one flow",
                             it->str, other->id);
         }
         f->triggers[f->ntriggers] = bot->intents[idx].id;
@@ -818,7 +816,8 @@ void pl__read_fallback(pl__loader_t *L, const pl_ynode_t *n)
     if (after != NULL && !pl__want_int(L, after, "'escalate_after'", 1, 10, &a))
         return;
     if (after != NULL && to == NULL) {
-        pl__err(L, after, "'escalate_after' needs 'escalate_to: FLOW', the flow that offers a human");
+        pl__err(L, after,
+                "'escalate_after' needs 'escalate_to: FLOW', the flow that offers a human");
         return;
     }
     if (to == NULL)

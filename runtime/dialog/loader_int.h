@@ -53,7 +53,7 @@ void pl__unknown(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const c
  * offers, flows, entities: each starts with its `const char *id`). */
 void pl__unknown_of(pl__loader_t *L, const pl_ynode_t *n, const char *kind, const char *name,
                     const void *array, size_t count, size_t stride);
-#define PL__UNKNOWN(L, n, kind, name, array, count)                                           \
+#define PL__UNKNOWN(L, n, kind, name, array, count)                                                \
     pl__unknown_of((L), (n), (kind), (name), (array), (count), sizeof(*(array)))
 
 /* loader_flow.c */

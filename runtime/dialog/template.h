@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 typedef struct {
-    size_t start, end;    /* bytes of the whole "{{...}}" in the text */
-    const char *name;     /* e.g. "slot.budget", not NUL-terminated */
+    size_t start, end; /* bytes of the whole "{{...}}" in the text */
+    const char *name;  /* e.g. "slot.budget", not NUL-terminated */
     size_t name_len;
     const char *fallback; /* text after '|', or NULL */
     size_t fallback_len;

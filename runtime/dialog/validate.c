@@ -8,29 +8,29 @@
 #include <string.h>
 
 /* The successors of step i in flow f, as (flow, step) pairs; returns how many. */
-static size_t successors(const pl_bot_t *bot, size_t fi, size_t i, int out_flow[],
-                         int out_step[], size_t max)
+static size_t successors(const pl_bot_t *bot, size_t fi, size_t i, int out_flow[], int out_step[],
+                         size_t max)
 {
     const pl_flow_t *f = &bot->flows[fi];
     const pl_step_t *st = &f->steps[i];
     size_t n = 0;
-#define ADD_TARGET(t)                                                                          \
-    do {                                                                                       \
-        if ((t).flow >= 0 && (size_t)(t).flow < bot->nflows &&                                \
-            bot->flows[(t).flow].nsteps > 0 && n < max) {                                      \
-            out_flow[n] = (t).flow;                                                            \
-            out_step[n++] = 0;                                                                 \
-        } else if ((t).flow < 0 && (t).step >= 0 && n < max) {                                 \
-            out_flow[n] = (int)fi;                                                             \
-            out_step[n++] = (t).step;                                                          \
-        }                                                                                      \
+#define ADD_TARGET(t)                                                                              \
+    do {                                                                                           \
+        if ((t).flow >= 0 && (size_t)(t).flow < bot->nflows && bot->flows[(t).flow].nsteps > 0 &&  \
+            n < max) {                                                                             \
+            out_flow[n] = (t).flow;                                                                \
+            out_step[n++] = 0;                                                                     \
+        } else if ((t).flow < 0 && (t).step >= 0 && n < max) {                                     \
+            out_flow[n] = (int)fi;                                                                 \
+            out_step[n++] = (t).step;                                                              \
+        }                                                                                          \
     } while (0)
-#define ADD_NEXT()                                                                             \
-    do {                                                                                       \
-        if (i + 1 < f->nsteps && n < max) {                                                    \
-            out_flow[n] = (int)fi;                                                             \
-            out_step[n++] = (int)i + 1;                                                        \
-        }                                                                                      \
+#define ADD_NEXT()                                                                                 \
+    do {                                                                                           \
+        if (i + 1 < f->nsteps && n < max) {                                                        \
+            out_flow[n] = (int)fi;                                                                 \
+            out_step[n++] = (int)i + 1;                                                            \
+        }                                                                                          \
     } while (0)
     switch (st->kind) {
     case PL_STEP_SAY:
@@ -172,7 +172,8 @@ static void check_loops(pl__loader_t *L)
     base[bot->nflows] = total;
     /* color: 0 new, 1 on the stack, 2 done */
     char *color = pl_calloc(total ? total : 1, 1);
-    int *stack_f = pl_malloc((total + 1) * sizeof(int)), *stack_s = pl_malloc((total + 1) * sizeof(int));
+    int *stack_f = pl_malloc((total + 1) * sizeof(int)),
+        *stack_s = pl_malloc((total + 1) * sizeof(int));
     size_t *stack_k = pl_malloc((total + 1) * sizeof(size_t));
     if (color == NULL || stack_f == NULL || stack_s == NULL || stack_k == NULL) {
         L->oom = 1;

@@ -113,8 +113,8 @@ static int check_duplicate_keys(builder_t *b, const pl_ynode_t *map)
         while (i < k && strcmp(refs[i].key->str, refs[first].key->str) == 0) {
             const pl_ynode_t *key = refs[i].key;
             pl_diag(b->d, PL_DIAG_ERROR, b->doc->file, key->line, key->col, key->len,
-                    "duplicate key '%s' (first defined at line %d); remove one of them",
-                    key->str, refs[first].key->line);
+                    "duplicate key '%s' (first defined at line %d); remove one of them", key->str,
+                    refs[first].key->line);
             b->failed = 1;
             i++;
         }
@@ -187,10 +187,11 @@ static int has_anchor(const yaml_event_t *ev)
 /* Characters of the "&name" or "*name" that starts the event, for underlining. */
 static int anchor_len(const yaml_event_t *ev)
 {
-    const yaml_char_t *name = ev->type == YAML_ALIAS_EVENT           ? ev->data.alias.anchor
-                              : ev->type == YAML_SCALAR_EVENT        ? ev->data.scalar.anchor
-                              : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
-                                                                      : ev->data.mapping_start.anchor;
+    const yaml_char_t *name = ev->type == YAML_ALIAS_EVENT    ? ev->data.alias.anchor
+                              : ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.anchor
+                              : ev->type == YAML_SEQUENCE_START_EVENT
+                                  ? ev->data.sequence_start.anchor
+                                  : ev->data.mapping_start.anchor;
     return name ? (int)strlen((const char *)name) + 1 : 1;
 }
 
@@ -298,8 +299,7 @@ static int only_blank(const char *text, size_t len)
     return 1;
 }
 
-int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len,
-                  pl_diags_t *d)
+int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len, pl_diags_t *d)
 {
     memset(doc, 0, sizeof(*doc));
     pl_arena_init(&doc->arena, 0);
@@ -318,8 +318,9 @@ int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len
     if (rc != 0)
         return rc;
     if (only_blank(text, len)) {
-        pl_diag(d, PL_DIAG_ERROR, doc->file, 0, 0, 0,
-                "file is empty; a bot file needs at least a 'bot:' section (see dialogs/README.md)");
+        pl_diag(
+            d, PL_DIAG_ERROR, doc->file, 0, 0, 0,
+            "file is empty; a bot file needs at least a 'bot:' section (see dialogs/README.md)");
         return PL_EINVALID;
     }
 
@@ -374,8 +375,9 @@ int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len
         return PL_EINVALID;
     }
     if (doc->root == NULL || pl_ynode_is_null(doc->root)) {
-        pl_diag(d, PL_DIAG_ERROR, doc->file, 0, 0, 0,
-                "file is empty; a bot file needs at least a 'bot:' section (see dialogs/README.md)");
+        pl_diag(
+            d, PL_DIAG_ERROR, doc->file, 0, 0, 0,
+            "file is empty; a bot file needs at least a 'bot:' section (see dialogs/README.md)");
         doc->root = NULL;
         return PL_EINVALID;
     }

@@ -24,7 +24,7 @@ struct pl_ynode {
     int len;          /* characters to underline for this node */
     const char *str;  /* scalar text, NUL-terminated; NULL for collections */
     size_t slen;
-    int plain;        /* scalar was written without quotes */
+    int plain; /* scalar was written without quotes */
     /* A sequence has n items in kids[0..n-1]; a mapping has n pairs with the key at
      * kids[2i] and the value at kids[2i+1]. */
     pl_ynode_t **kids;
@@ -43,8 +43,7 @@ typedef struct {
  * Always call pl_ydoc_cleanup afterwards. */
 int pl_ydoc_load(pl_ydoc_t *doc, const char *path, pl_diags_t *d);
 /* Same for text already in memory; path is used for diagnostics. */
-int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len,
-                  pl_diags_t *d);
+int pl_ydoc_parse(pl_ydoc_t *doc, const char *path, const char *text, size_t len, pl_diags_t *d);
 void pl_ydoc_cleanup(pl_ydoc_t *doc);
 
 /* The key node (for positions) of key in a mapping node, or NULL. */

@@ -25,15 +25,15 @@ int pl_nlu_new(const pl_bot_t *bot, pl_nlu_t **out);
 void pl_nlu_free(pl_nlu_t *nlu);
 
 typedef struct {
-    int intent; /* index into bot->intents */
+    int intent;   /* index into bot->intents */
     double score; /* 0..1 */
 } pl_intent_score_t;
 
 typedef struct {
     pl_intent_score_t top[3]; /* best first */
     size_t ntop;
-    int intent;               /* top[0].intent if its score reaches the bot's threshold, else -1 */
-    double confidence;        /* top[0].score, or 0 */
+    int intent;        /* top[0].intent if its score reaches the bot's threshold, else -1 */
+    double confidence; /* top[0].score, or 0 */
     pl_entity_match_t *entities; /* in scratch */
     size_t nentities;
 } pl_understanding_t;

@@ -61,7 +61,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
         const pl_action_t *a = &actions->items[i];
         pl_message_t *m = &out->items[out->n];
         memset(m, 0, sizeof(*m));
-        m->kind = a->kind == PL_ACT_OFFER ? PL_MSG_OFFER
+        m->kind = a->kind == PL_ACT_OFFER     ? PL_MSG_OFFER
                   : a->kind == PL_ACT_HANDOFF ? PL_MSG_HANDOFF
                                               : PL_MSG_TEXT;
         m->tone = tone;

@@ -43,9 +43,9 @@ int pl_format_money(const char *language, double amount, const char *currency, p
 
 int pl_format_date(const char *language, int64_t ms, pl_strbuf_t *out)
 {
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     if (gmtime_r(&secs, &tm) == NULL)
@@ -63,7 +63,8 @@ static const cJSON *newest_offer(const cJSON *state)
     {
         const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "made_at");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(best, "made_at");
-        if (best == NULL || (cJSON_IsNumber(at) && cJSON_IsNumber(b) && at->valuedouble >= b->valuedouble))
+        if (best == NULL ||
+            (cJSON_IsNumber(at) && cJSON_IsNumber(b) && at->valuedouble >= b->valuedouble))
             best = o;
     }
     return best;
@@ -141,7 +142,8 @@ int pl_template_expand(const char *tmpl, const pl_template_ctx_t *ctx, pl_strbuf
         rc = value(&ph, ctx, out);
         if (rc < 0)
             return rc;
-        if (rc == 0 && ph.fallback != NULL && (rc = pl_strbuf_append(out, ph.fallback, ph.fallback_len)) != 0)
+        if (rc == 0 && ph.fallback != NULL &&
+            (rc = pl_strbuf_append(out, ph.fallback, ph.fallback_len)) != 0)
             return rc;
         done = ph.end;
     }

@@ -10,8 +10,8 @@
 
 typedef struct {
     const pl_bot_t *bot;
-    const cJSON *state;  /* conversation state: slots, profile, offers */
-    const cJSON *offer;  /* the offer snapshot {{offer.*}} refers to; NULL: the newest */
+    const cJSON *state; /* conversation state: slots, profile, offers */
+    const cJSON *offer; /* the offer snapshot {{offer.*}} refers to; NULL: the newest */
 } pl_template_ctx_t;
 
 /* Appends tmpl with its placeholders expanded to out. An unknown or empty value expands to

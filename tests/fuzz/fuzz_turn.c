@@ -38,7 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup();
     pl_arena_reset(&scratch);
     char *before = cJSON_PrintUnformatted(state);
-    pl_event_t ev = {.text = (const char *)data, .len = size, .channel = (pl_channel_t)(size % 3),
+    pl_event_t ev = {.text = (const char *)data,
+                     .len = size,
+                     .channel = (pl_channel_t)(size % 3),
                      .now_ms = 1767225600000LL + (int64_t)size};
     pl_turn_t t;
     int rc = pl_runtime_turn(rt, &state, &ev, &scratch, &t);
@@ -56,9 +58,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef PL_FUZZING
 static const char *const awkward[] = {
-    "", " ", "\n", "{{slot.budget}}", "€€€€€€", "1,1,1,1,1,1,1,1,1,1,1,1,1,1", "LU-123456 LU-654321",
-    "I want a camera for 99999999999999999999 euros", "Ä Ö Ü ß ẞ", "\xF0\x9F\x93\xB7\xF0\x9F\x98\x80",
-    "\xC3\x28", "a\xE2\x80\x8B" "b", "I want a camera", "-500 €", "$", "800", "video", "bye",
+    "",
+    " ",
+    "\n",
+    "{{slot.budget}}",
+    "€€€€€€",
+    "1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+    "LU-123456 LU-654321",
+    "I want a camera for 99999999999999999999 euros",
+    "Ä Ö Ü ß ẞ",
+    "\xF0\x9F\x93\xB7\xF0\x9F\x98\x80",
+    "\xC3\x28",
+    "a\xE2\x80\x8B"
+    "b",
+    "I want a camera",
+    "-500 €",
+    "$",
+    "800",
+    "video",
+    "bye",
 };
 
 int main(int argc, char **argv)

@@ -470,8 +470,8 @@ static const char *state_str(const conv_t *c, const char *key)
 
 static pl_entity_match_t money(const pl_bot_t *bot, double v, const char *currency)
 {
-    return (pl_entity_match_t){.entity = pl_bot_entity(bot, "money"), .value = "x", .number = v,
-                               .currency = currency};
+    return (pl_entity_match_t){
+        .entity = pl_bot_entity(bot, "money"), .value = "x", .number = v, .currency = currency};
 }
 
 static void engine_asks_for_slots_and_takes_a_bare_number_as_money(void **state)
@@ -608,8 +608,7 @@ static void engine_presents_an_offer_snapshot_again_until_it_expires(void **stat
     assert_int_equal(cJSON_GetArraySize(offers), 1);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "price")->valueint, 499);
     assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "channel")),
-        "app");
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "channel")), "app");
 }
 
 static void engine_restarts_the_flow_when_its_step_vanished_after_a_reload(void **state)

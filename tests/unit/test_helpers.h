@@ -63,12 +63,12 @@ TH_UNUSED static int th_load(const char *text, pl_bot_t **bot, char **out_text)
 }
 
 /* Asserts that haystack contains needle, printing both when it does not. */
-#define th_assert_contains(haystack, needle)                                                   \
-    do {                                                                                       \
-        if (strstr((haystack), (needle)) == NULL) {                                            \
-            print_error("expected to find:\n%s\nin:\n%s\n", (needle), (haystack));             \
-            fail();                                                                            \
-        }                                                                                      \
+#define th_assert_contains(haystack, needle)                                                       \
+    do {                                                                                           \
+        if (strstr((haystack), (needle)) == NULL) {                                                \
+            print_error("expected to find:\n%s\nin:\n%s\n", (needle), (haystack));                 \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 #endif

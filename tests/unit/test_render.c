@@ -77,8 +77,10 @@ static void alternatives_are_reproducible_and_vary_with_the_seed(void **state)
     int seen[8] = {0};
     for (uint64_t seed = 0; seed < 64; seed++) {
         pl_reply_t a, b;
-        assert_int_equal(pl_render(bot, st, &acts, PL_CHANNEL_APP, "friendly", seed, &scratch, &a), 0);
-        assert_int_equal(pl_render(bot, st, &acts, PL_CHANNEL_APP, "friendly", seed, &scratch, &b), 0);
+        assert_int_equal(pl_render(bot, st, &acts, PL_CHANNEL_APP, "friendly", seed, &scratch, &a),
+                         0);
+        assert_int_equal(pl_render(bot, st, &acts, PL_CHANNEL_APP, "friendly", seed, &scratch, &b),
+                         0);
         assert_string_equal(a.items[0].text, b.items[0].text);
         seen[a.items[0].text[1] - '1'] = 1;
     }
@@ -116,8 +118,8 @@ static void money_and_dates_follow_the_bot_language(void **state)
         const char *cur;
         const char *want;
     } rows[] = {
-        {"en", 849, "EUR", "€849"},      {"en", 849.5, "USD", "$849.50"},
-        {"de", 849, "EUR", "849 €"},     {"de", 1299.99, "EUR", "1.299,99 €"},
+        {"en", 849, "EUR", "€849"},           {"en", 849.5, "USD", "$849.50"},
+        {"de", 849, "EUR", "849 €"},          {"de", 1299.99, "EUR", "1.299,99 €"},
         {"en", 1234567, "EUR", "€1,234,567"}, {"de", 2500, "EUR", "2.500 €"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -149,7 +151,8 @@ static void unknown_or_empty_values_use_the_fallback_or_nothing(void **state)
     pl_strbuf_t out;
     pl_strbuf_init(&out, 0);
     assert_int_equal(
-        pl_template_expand("[{{slot.budget}}][{{profile.name | there}}][{{offer.price}}]", &ctx, &out),
+        pl_template_expand("[{{slot.budget}}][{{profile.name | there}}][{{offer.price}}]", &ctx,
+                           &out),
         0);
     assert_string_equal(pl_strbuf_str(&out), "[][there][]");
     pl_strbuf_cleanup(&out);

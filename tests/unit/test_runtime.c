@@ -5,18 +5,17 @@
 #include "base/mem.h"
 #include "runtime.h"
 
-static const char bot_text[] =
-    "bot: {id: rt, name: Runtime bot, language: en}\n"
-    "intents:\n"
-    "  buy: [I want to buy a camera, I am looking for a camera]\n"
-    "entities: {money: {type: money}}\n"
-    "slots: {budget: {entity: money, prompt: What is your budget?}}\n"
-    "flows:\n"
-    "  buy:\n"
-    "    trigger: buy\n"
-    "    steps:\n"
-    "      - ask: budget\n"
-    "      - end: Noted, {{slot.budget}}.\n";
+static const char bot_text[] = "bot: {id: rt, name: Runtime bot, language: en}\n"
+                               "intents:\n"
+                               "  buy: [I want to buy a camera, I am looking for a camera]\n"
+                               "entities: {money: {type: money}}\n"
+                               "slots: {budget: {entity: money, prompt: What is your budget?}}\n"
+                               "flows:\n"
+                               "  buy:\n"
+                               "    trigger: buy\n"
+                               "    steps:\n"
+                               "      - ask: budget\n"
+                               "      - end: Noted, {{slot.budget}}.\n";
 
 static pl_runtime_t *load(void)
 {
@@ -34,8 +33,8 @@ static pl_runtime_t *load(void)
 static int turn(pl_runtime_t *rt, cJSON **st, const char *text, pl_arena_t *a, pl_turn_t *t)
 {
     pl_arena_reset(a);
-    pl_event_t ev = {.text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB,
-                     .now_ms = 1767225600000LL};
+    pl_event_t ev = {
+        .text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB, .now_ms = 1767225600000LL};
     return pl_runtime_turn(rt, st, &ev, a, t);
 }
 

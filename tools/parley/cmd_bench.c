@@ -23,8 +23,8 @@ static const char help[] =
 
 static const char *const extra_en[] = {"800 euros", "about 1500", "what is the weather on mars",
                                        "asdf qwerty", "I don't know"};
-static const char *const extra_de[] = {"800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars",
-                                       "asdf qwertz", "weiß nicht"};
+static const char *const extra_de[] = {
+    "800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars", "asdf qwertz", "weiß nicht"};
 
 static double now_us(void)
 {
@@ -116,8 +116,8 @@ int pl_cmd_bench(int argc, char **argv)
         }
         const char *m = msgs[(turns * 7) % nmsg];
         pl_arena_reset(&scratch);
-        pl_event_t ev = {.text = m, .len = strlen(m), .channel = PL_CHANNEL_WEB,
-                         .now_ms = clock_ms += 1000};
+        pl_event_t ev = {
+            .text = m, .len = strlen(m), .channel = PL_CHANNEL_WEB, .now_ms = clock_ms += 1000};
         pl_turn_t t;
         if (pl_runtime_turn(rt, &state, &ev, &scratch, &t) != 0)
             errors++;

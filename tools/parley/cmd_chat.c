@@ -79,7 +79,7 @@ static void print_error_json(int rc)
     cJSON *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(e, "code", pl_err_name(rc));
     cJSON_AddStringToObject(e, "message",
-                            rc == PL_ELIMIT ? "message longer than 4096 bytes"
+                            rc == PL_ELIMIT   ? "message longer than 4096 bytes"
                             : rc == PL_EINVAL ? "message is not valid UTF-8"
                                               : pl_strerror(rc));
     char *s = cJSON_PrintUnformatted(o);
@@ -193,7 +193,9 @@ int pl_cmd_chat(int argc, char **argv)
                 if (cmd > 0)
                     continue;
             }
-            pl_event_t ev = {.text = line, .len = strlen(line), .channel = channel,
+            pl_event_t ev = {.text = line,
+                             .len = strlen(line),
+                             .channel = channel,
                              .now_ms = pl_cli_now_ms() + offset};
             pl_turn_t turn;
             rc = pl_runtime_turn(rt, &state, &ev, &scratch, &turn);
@@ -214,9 +216,9 @@ int pl_cmd_chat(int argc, char **argv)
             if (json)
                 print_error_json(rc);
             else
-                printf("(not sent: %s)\n", rc == PL_ELIMIT ? "message longer than 4096 bytes"
-                                          : rc == PL_EINVAL ? "message is not valid UTF-8"
-                                                            : pl_strerror(rc));
+                printf("(not sent: %s)\n", rc == PL_ELIMIT   ? "message longer than 4096 bytes"
+                                           : rc == PL_EINVAL ? "message is not valid UTF-8"
+                                                             : pl_strerror(rc));
             if (rc == PL_ENOMEM) {
                 status = PL_EXIT_FAIL;
                 break;

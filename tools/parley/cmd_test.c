@@ -26,11 +26,10 @@ static const char help[] =
 #define TEST_EPOCH_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
 
 static const char *const conv_keys[] = {"name", "channel", "turns"};
-static const char *const turn_keys[] = {"user",          "channel",      "wait",
-                                        "reply",         "reply_contains", "reply_not_contains",
-                                        "reply_matches", "intent",       "flow",
-                                        "step",          "slots",        "offer",
-                                        "handoff"};
+static const char *const turn_keys[] = {
+    "user",          "channel", "wait", "reply", "reply_contains", "reply_not_contains",
+    "reply_matches", "intent",  "flow", "step",  "slots",          "offer",
+    "handoff"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
@@ -152,8 +151,8 @@ static void expect_slots(run_t *r, const pl_ynode_t *n, int turn, const char *us
     }
 }
 
-static void expect_name(run_t *r, const pl_ynode_t *n, int turn, const char *user,
-                        const char *what, const char *got)
+static void expect_name(run_t *r, const pl_ynode_t *n, int turn, const char *user, const char *what,
+                        const char *got)
 {
     if (is_none(n)) {
         if (got != NULL)
@@ -214,8 +213,9 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
         for (size_t i = 0; i < t->reply.n; i++)
             found |= t->reply.items[i].kind == PL_MSG_HANDOFF;
         if (found != want)
-            fail(r, n, turn, user, want ? "expected a handoff to a person"
-                                        : "expected no handoff, but the bot handed off");
+            fail(r, n, turn, user,
+                 want ? "expected a handoff to a person"
+                      : "expected no handoff, but the bot handed off");
     }
     pl_strbuf_cleanup(&reply);
 }
@@ -337,9 +337,8 @@ static const pl_ynode_t *load_tests(run_t *r, pl_ydoc_t *doc, const char *path)
 
 int pl_cmd_test(int argc, char **argv)
 {
-    static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int verbose = 0, c;
     opterr = 0;
     optind = 1;
