@@ -167,7 +167,18 @@ static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
             set_num(t, slots, slot->id, m->number);
         else
             set_str(t, slots, slot->id, m->value);
-        t->used[i] = 1;
+        if (en->kind == PL_ENTITY_MONEY) {
+            /* the amount is kept as a number; its currency beside it, for printing */
+            cJSON *cur = obj(t, "slot_currency");
+            if (cur != NULL && m->currency != NULL)
+                set_str(t, cur, slot->id, m->currency);
+            else if (cur != NULL)
+                cJSON_DeleteItemFromObjectCaseSensitive(cur, slot->id);
+        }
+        /* the same words fill one slot only: "300 dollars" is a budget, not also a count */
+        for (size_t j = 0; j < in->nentities && j < sizeof(t->used); j++)
+            if (in->entities[j].start < m->end && m->start < in->entities[j].end)
+                t->used[j] = 1;
         return 1;
     }
     return 0;
@@ -450,6 +461,10 @@ static void resolve_position(turn_t *t, int *fi, int *si)
         trace(t, "step '%s' no longer exists in flow '%s'; the flow restarts", step ? step : "",
               flow);
         *si = -2; /* restart */
+    } else if (t->bot->flows[*fi].steps[*si].kind != PL_STEP_ASK) {
+        /* conversations wait only at questions: the bot changed under this one */
+        trace(t, "step '%s' in flow '%s' is no longer a question; the flow restarts", step, flow);
+        *si = -2;
     }
 }
 
@@ -468,8 +483,17 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     int fi, si;
     resolve_position(&t, &fi, &si);
     int wanted = flow_for_intent(bot, in->intent);
+    int free_text_question = fi >= 0 && si >= 0 &&
+                             bot->flows[fi].steps[si].kind == PL_STEP_ASK &&
+                             bot->slots[bot->flows[fi].steps[si].slot].entity < 0;
     if (si == -2) {
-        start_flow(&t, fi);
+        start_flow(&t, wanted >= 0 ? wanted : fi);
+    } else if (free_text_question && wanted >= 0 && wanted != fi) {
+        /* free text takes any words, so a clear request for something else must win:
+         * otherwise "let me talk to a person" would become the answer */
+        trace(&t, "left flow '%s' for flow '%s'", bot->flows[fi].id, bot->flows[wanted].id);
+        set_num(&t, state, "misunderstood", 0);
+        start_flow(&t, wanted);
     } else if (fi >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK) {
         const pl_flow_t *f = &bot->flows[fi];
         const pl_step_t *st = &f->steps[si];

@@ -588,6 +588,14 @@ static void read_regex(pl__loader_t *L, pl_entity_t *en, const pl_ynode_t *pat)
                     p[1]);
             return;
         }
+        if (p[0] == '\\' && p[1] != '\0' && strchr("dDsSwW", p[1]) != NULL) {
+            pl__err(L, pat,
+                    "'\\%c' is not part of POSIX regular expressions and would match the letter "
+                    "'%c'; write [0-9] for a digit, [[:space:]] for a space, [[:alnum:]_] for a "
+                    "word character",
+                    p[1], p[1]);
+            return;
+        }
         if (p[0] == '\\' && p[1] != '\0')
             p++;
     }

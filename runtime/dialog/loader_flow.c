@@ -352,6 +352,18 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
         default:
             c->op = i == 3 ? PL_SLOT_BELOW : PL_SLOT_ABOVE;
             ok &= pl__want_number(L, o, i == 3 ? "'below'" : "'above'", &c->number);
+            if (c->index >= 0) {
+                const pl_slot_t *sl = &bot->slots[c->index];
+                pl_entity_kind_t k =
+                    sl->entity >= 0 ? bot->entities[sl->entity].kind : PL_ENTITY_LIST;
+                if (k != PL_ENTITY_NUMBER && k != PL_ENTITY_MONEY) {
+                    pl__err(L, pl_ymap_key(n, slot_ops[i]),
+                            "'%s' compares numbers, but slot '%s' does not hold a number or "
+                            "money amount",
+                            slot_ops[i], sl->id);
+                    ok = 0;
+                }
+            }
             break;
         }
     }
@@ -744,8 +756,6 @@ void pl__read_flows(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t *
             st->pos = pl__pos(sn->kind == PL_Y_MAP && sn->n > 0 ? sn->kids[0] : sn);
             st->slot = st->offer = -1;
             if (id != NULL && pl__want_id(L, id, "a step id")) {
-                if (id->str[0] == '#')
-                    pl__err(L, id, "step ids cannot start with '#'");
                 for (size_t m = 0; m < j; m++)
                     if (f->steps[m].explicit_id && strcmp(f->steps[m].id, id->str) == 0)
                         pl__err(L, id, "duplicate step id '%s' in flow '%s' (first at line %d)",

@@ -95,8 +95,11 @@ static int value(const pl_placeholder_t *ph, const pl_template_ctx_t *ctx, pl_st
         if (cJSON_IsNumber(v)) {
             int s = pl_bot_slot(ctx->bot, slot);
             const pl_slot_t *sl = s >= 0 ? &ctx->bot->slots[s] : NULL;
-            if (sl && sl->entity >= 0 && ctx->bot->entities[sl->entity].kind == PL_ENTITY_MONEY)
-                return had(pl_format_money(lang, v->valuedouble, "EUR", out));
+            if (sl && sl->entity >= 0 && ctx->bot->entities[sl->entity].kind == PL_ENTITY_MONEY) {
+                const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(ctx->state, "slot_currency"), slot));
+                return had(pl_format_money(lang, v->valuedouble, cur ? cur : "EUR", out));
+            }
             double d = v->valuedouble;
             if (fabs(d - round(d)) < 1e-9)
                 return had(pl_strbuf_printf(out, "%.0f", d));

@@ -626,6 +626,52 @@ static void engine_restarts_the_flow_when_its_step_vanished_after_a_reload(void 
     assert_string_equal(first_text(c, 0), "Sorry?");
 }
 
+static void engine_lets_a_clear_request_escape_a_free_text_question(void **state)
+{
+    conv_t *c = *state;
+    turn(c, "x", NULL, PL_CHANNEL_WEB, NULL, 0);
+    turn(c, "y", NULL, PL_CHANNEL_WEB, NULL, 0);
+    pl_entity_match_t code = {.entity = pl_bot_entity(c->bot, "code"), .value = "LU-123"};
+    turn(c, "LU-123", NULL, PL_CHANNEL_WEB, &code, 1);
+    assert_string_equal(first_text(c, 0), "Anything else?"); /* free text */
+    turn(c, "let me talk to a person", "human", PL_CHANNEL_WEB, NULL, 0);
+    assert_int_equal(c->out.items[0].kind, PL_ACT_HANDOFF);
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "slots"), "note"));
+}
+
+static void engine_fills_one_slot_from_the_same_words(void **state)
+{
+    conv_t *c = *state;
+    /* an amount and (artificially) a kind over the same words: only the asked budget fills */
+    pl_entity_match_t m[2] = {money(c->bot, 300, "USD"),
+                              {.entity = pl_bot_entity(c->bot, "kind"), .value = "dslr"}};
+    m[0].start = 0, m[0].end = 11;
+    m[1].start = 4, m[1].end = 11;
+    turn(c, "I want a camera", "buy", PL_CHANNEL_WEB, NULL, 0);
+    turn(c, "300 dollars", NULL, PL_CHANNEL_WEB, m, 2);
+    const cJSON *slots = cJSON_GetObjectItem(c->state, "slots");
+    assert_int_equal(cJSON_GetObjectItem(slots, "budget")->valueint, 300);
+    assert_null(cJSON_GetObjectItem(slots, "kind"));
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(c->state, "slot_currency"), "budget")),
+                        "USD");
+    assert_string_equal(first_text(c, 0), "Which kind?");
+}
+
+static void engine_restarts_when_its_position_is_no_longer_a_question(void **state)
+{
+    conv_t *c = *state;
+    turn(c, "I want a camera", "buy", PL_CHANNEL_WEB, NULL, 0);
+    cJSON_ReplaceItemInObject(c->state, "step", cJSON_CreateString("cheap")); /* a 'say' now */
+    turn(c, "hm", NULL, PL_CHANNEL_WEB, NULL, 0);
+    assert_non_null(strstr(c->out.trace[0], "is no longer a question"));
+    assert_string_equal(first_text(c, 0), "What is your budget?");
+    /* a restart gives way to what the customer asks for */
+    cJSON_ReplaceItemInObject(c->state, "step", cJSON_CreateString("gone"));
+    turn(c, "a person please", "human", PL_CHANNEL_WEB, NULL, 0);
+    assert_int_equal(c->out.items[0].kind, PL_ACT_HANDOFF);
+}
+
 static void engine_is_a_pure_function_of_state_and_input(void **state)
 {
     conv_t *c = *state;
@@ -692,6 +738,12 @@ int main(void)
             teardown_conv),
         cmocka_unit_test_setup_teardown(engine_is_a_pure_function_of_state_and_input, setup_conv,
                                         teardown_conv),
+        cmocka_unit_test_setup_teardown(engine_lets_a_clear_request_escape_a_free_text_question,
+                                        setup_conv, teardown_conv),
+        cmocka_unit_test_setup_teardown(engine_fills_one_slot_from_the_same_words, setup_conv,
+                                        teardown_conv),
+        cmocka_unit_test_setup_teardown(engine_restarts_when_its_position_is_no_longer_a_question,
+                                        setup_conv, teardown_conv),
         cmocka_unit_test_setup_teardown(engine_evaluates_intent_conditions_on_this_message,
                                         setup_conv, teardown_conv),
     };

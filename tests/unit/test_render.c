@@ -97,13 +97,14 @@ static void customer_text_in_a_slot_is_never_evaluated_as_a_template(void **stat
 {
     (void)state;
     pl_bot_t *bot = load();
-    cJSON *st = cJSON_Parse("{\"slots\":{\"budget\":800,\"note\":\"{{slot.budget}} <b>&\"}}");
+    cJSON *st = cJSON_Parse("{\"slots\":{\"budget\":800,\"note\":\"{{slot.budget}} <b>&\"},"
+                            "\"slot_currency\":{\"budget\":\"USD\"}}");
     pl_template_ctx_t ctx = {.bot = bot, .state = st};
     pl_strbuf_t out;
     pl_strbuf_init(&out, 0);
     const pl_step_t *end = &bot->flows[0].steps[3];
     assert_int_equal(pl_template_expand(end->text.variants[0].alts[0], &ctx, &out), 0);
-    assert_string_equal(pl_strbuf_str(&out), "Budget €800, note {{slot.budget}} <b>&, name friend");
+    assert_string_equal(pl_strbuf_str(&out), "Budget $800, note {{slot.budget}} <b>&, name friend");
     pl_strbuf_cleanup(&out);
     cJSON_Delete(st);
     pl_bot_free(bot);
