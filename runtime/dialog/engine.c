@@ -184,14 +184,22 @@ static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
     return 0;
 }
 
-/* Fills, from this turn's entities, every slot that the flow asks for. */
+/* Fills, from this turn's entities, every slot that the flow asks for. Plain number slots
+ * come last: the digits of "300 dollars" belong to the budget, not to "how many". */
 static void fill_flow_slots(turn_t *t, const pl_flow_t *f)
 {
-    for (size_t i = 0; i < f->nsteps; i++) {
-        const pl_step_t *st = &f->steps[i];
-        if (st->kind == PL_STEP_ASK && st->slot >= 0 && t->bot->slots[st->slot].entity >= 0)
-            if (fill_slot(t, &t->bot->slots[st->slot], 0))
-                trace(t, "filled slot '%s' from the message", t->bot->slots[st->slot].id);
+    for (int numbers = 0; numbers < 2; numbers++) {
+        for (size_t i = 0; i < f->nsteps; i++) {
+            const pl_step_t *st = &f->steps[i];
+            if (st->kind != PL_STEP_ASK || st->slot < 0)
+                continue;
+            const pl_slot_t *slot = &t->bot->slots[st->slot];
+            if (slot->entity < 0 ||
+                (t->bot->entities[slot->entity].kind == PL_ENTITY_NUMBER) != numbers)
+                continue;
+            if (fill_slot(t, slot, 0))
+                trace(t, "filled slot '%s' from the message", slot->id);
+        }
     }
 }
 
@@ -483,8 +491,7 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     int fi, si;
     resolve_position(&t, &fi, &si);
     int wanted = flow_for_intent(bot, in->intent);
-    int free_text_question = fi >= 0 && si >= 0 &&
-                             bot->flows[fi].steps[si].kind == PL_STEP_ASK &&
+    int free_text_question = fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK &&
                              bot->slots[bot->flows[fi].steps[si].slot].entity < 0;
     if (si == -2) {
         start_flow(&t, wanted >= 0 ? wanted : fi);

@@ -658,6 +658,49 @@ static void engine_fills_one_slot_from_the_same_words(void **state)
     assert_string_equal(first_text(c, 0), "Which kind?");
 }
 
+static void engine_gives_plain_numbers_to_number_slots_last(void **state)
+{
+    (void)state;
+    pl_bot_t *bot;
+    char *diag;
+    assert_int_equal(
+        th_load("bot: {id: o, name: O, language: en}\n"
+                "intents: {rent: [rent bikes]}\n"
+                "entities: {money: {type: money}, count: {type: number}}\n"
+                "slots:\n"
+                "  bikes: {entity: count, prompt: How many?}\n"
+                "  budget: {entity: money, prompt: Budget?}\n"
+                "flows:\n"
+                "  rent: {trigger: rent, steps: [{ask: bikes}, {ask: budget}, {end: ok}]}\n",
+                &bot, &diag),
+        0);
+    free(diag);
+    /* "rent bikes, 300 dollars, 2 bikes": the amount and the plain numbers it contains */
+    int money = pl_bot_entity(bot, "money"), count = pl_bot_entity(bot, "count");
+    pl_entity_match_t m[4] = {
+        {.entity = money, .value = "300", .number = 300, .currency = "USD", .start = 12, .end = 23},
+        {.entity = count, .value = "300", .number = 300, .start = 12, .end = 15},
+        {.entity = money, .value = "2", .number = 2, .start = 25, .end = 26},
+        {.entity = count, .value = "2", .number = 2, .start = 25, .end = 26},
+    };
+    cJSON *st = cJSON_CreateObject();
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_actions_t out;
+    pl_input_t in = {.text = "rent bikes, 300 dollars, 2 bikes",
+                     .intent = 0,
+                     .confidence = 1,
+                     .entities = m,
+                     .nentities = 4};
+    assert_int_equal(pl_engine_turn(bot, st, &in, &a, &out), 0);
+    const cJSON *slots = cJSON_GetObjectItem(st, "slots");
+    assert_int_equal(cJSON_GetObjectItem(slots, "budget")->valueint, 300);
+    assert_int_equal(cJSON_GetObjectItem(slots, "bikes")->valueint, 2);
+    cJSON_Delete(st);
+    pl_arena_cleanup(&a);
+    pl_bot_free(bot);
+}
+
 static void engine_restarts_when_its_position_is_no_longer_a_question(void **state)
 {
     conv_t *c = *state;
@@ -742,6 +785,7 @@ int main(void)
                                         setup_conv, teardown_conv),
         cmocka_unit_test_setup_teardown(engine_fills_one_slot_from_the_same_words, setup_conv,
                                         teardown_conv),
+        cmocka_unit_test(engine_gives_plain_numbers_to_number_slots_last),
         cmocka_unit_test_setup_teardown(engine_restarts_when_its_position_is_no_longer_a_question,
                                         setup_conv, teardown_conv),
         cmocka_unit_test_setup_teardown(engine_evaluates_intent_conditions_on_this_message,
