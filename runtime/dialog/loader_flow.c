@@ -330,11 +330,10 @@ static int read_slot_cond(pl__loader_t *L, const pl_ynode_t *n, const pl_ynode_t
             continue;
         switch (i) {
         case 0:
-            if (o->kind == PL_Y_SCALAR && (!strcmp(o->str, "true") || !strcmp(o->str, "yes")))
-                c->op = PL_SLOT_FILLED;
-            else if (o->kind == PL_Y_SCALAR && (!strcmp(o->str, "false") || !strcmp(o->str, "no")))
-                c->op = PL_SLOT_EMPTY;
-            else {
+            int filled;
+            if (pl_ynode_bool(o, &filled)) {
+                c->op = filled ? PL_SLOT_FILLED : PL_SLOT_EMPTY;
+            } else {
                 pl__err(L, o, "'filled' must be true or false");
                 ok = 0;
             }

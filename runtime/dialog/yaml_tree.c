@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 #include <yaml.h>
 
@@ -463,6 +464,21 @@ const pl_ynode_t *pl_ymap_get(const pl_ynode_t *map, const char *key)
             return map->kids[2 * i + 1];
     }
     return NULL;
+}
+
+int pl_ynode_bool(const pl_ynode_t *n, int *out)
+{
+    if (n == NULL || n->kind != PL_Y_SCALAR)
+        return 0;
+    if (strcasecmp(n->str, "true") == 0 || strcasecmp(n->str, "yes") == 0) {
+        *out = 1;
+        return 1;
+    }
+    if (strcasecmp(n->str, "false") == 0 || strcasecmp(n->str, "no") == 0) {
+        *out = 0;
+        return 1;
+    }
+    return 0;
 }
 
 int pl_ynode_is_null(const pl_ynode_t *n)

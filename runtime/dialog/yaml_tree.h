@@ -50,6 +50,9 @@ void pl_ydoc_cleanup(pl_ydoc_t *doc);
 const pl_ynode_t *pl_ymap_key(const pl_ynode_t *map, const char *key);
 /* The value of key in a mapping node, or NULL. */
 const pl_ynode_t *pl_ymap_get(const pl_ynode_t *map, const char *key);
+/* Reads a yes/no scalar: true, yes, false, no in any case. Returns 1 and sets *out, or 0
+ * when the node is not one of those. */
+int pl_ynode_bool(const pl_ynode_t *n, int *out);
 /* True for a plain scalar that YAML reads as null ("", "~", "null"). */
 int pl_ynode_is_null(const pl_ynode_t *n);
 /* The node's kind for messages: "a text", "a list", "a mapping" or "nothing". */

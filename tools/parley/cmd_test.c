@@ -209,7 +209,8 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
             fail(r, n, turn, user, "expected offer '%s' in the reply", n->str);
     }
     if ((n = pl_ymap_get(tn, "handoff")) != NULL && n->kind == PL_Y_SCALAR) {
-        int want = strcmp(n->str, "true") == 0 || strcmp(n->str, "yes") == 0, found = 0;
+        int want = 0, found = 0;
+        pl_ynode_bool(n, &want);
         for (size_t i = 0; i < t->reply.n; i++)
             found |= t->reply.items[i].kind == PL_MSG_HANDOFF;
         if (found != want)
@@ -250,6 +251,9 @@ static int valid_turn(run_t *r, const pl_ynode_t *tn)
     for (size_t i = 0; i < COUNT(texts); i++)
         if ((n = pl_ymap_get(tn, texts[i])) != NULL && n->kind != PL_Y_SCALAR)
             ok = bad(r, n, "this expectation must be a single text");
+    int yes;
+    if ((n = pl_ymap_get(tn, "handoff")) != NULL && !pl_ynode_bool(n, &yes))
+        ok = bad(r, n, "'handoff' must be true or false");
     return ok;
 }
 
