@@ -5,8 +5,9 @@
 #include "base/error.h"
 
 #include <math.h>
-#include <stdlib.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,7 +27,6 @@ typedef struct {
 
 static void trace(turn_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#include <stdarg.h>
 static void trace(turn_t *t, const char *fmt, ...)
 {
     if (t->out->ntrace == PL_MAX_TRACE)
@@ -330,8 +330,8 @@ static void make_offer(turn_t *t, const pl_offer_t *o)
 
 /* ---- running steps ---- */
 
-/* Where execution goes after step i of flow fi when it continues normally. */
-static void follow(const pl_bot_t *bot, int *fi, int *si, const pl_target_t *tg)
+/* Moves the position (flow fi, step si) to where target tg points. */
+static void follow(int *fi, int *si, const pl_target_t *tg)
 {
     if (tg->flow >= 0) {
         *fi = tg->flow;
@@ -339,7 +339,6 @@ static void follow(const pl_bot_t *bot, int *fi, int *si, const pl_target_t *tg)
     } else {
         *si = tg->step;
     }
-    (void)bot;
 }
 
 static void ask(turn_t *t, const pl_flow_t *f, const pl_step_t *st, int again)
@@ -384,13 +383,13 @@ static void run(turn_t *t, int fi, int si)
                     break;
             if (b < st->nbranches) {
                 trace(t, "branch '%s' took arm %zu", st->id, b + 1);
-                follow(bot, &fi, &si, &st->branches[b].target);
+                follow(&fi, &si, &st->branches[b].target);
                 continue;
             }
             break;
         }
         case PL_STEP_GOTO:
-            follow(bot, &fi, &si, &st->next);
+            follow(&fi, &si, &st->next);
             continue;
         case PL_STEP_OFFER:
             make_offer(t, &bot->offers[st->offer]);
@@ -406,7 +405,7 @@ static void run(turn_t *t, int fi, int si)
             return;
         }
         if (st->has_next)
-            follow(bot, &fi, &si, &st->next);
+            follow(&fi, &si, &st->next);
         else
             si++;
     }
@@ -512,7 +511,7 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
             fill_flow_slots(&t, f);
             set_num(&t, state, "misunderstood", 0);
             if (st->has_next)
-                follow(bot, &fi, &si, &st->next);
+                follow(&fi, &si, &st->next);
             else
                 si++;
             run(&t, fi, si);
@@ -528,7 +527,7 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
             if (attempts >= slot->max_attempts) {
                 trace(&t, "no answer for slot '%s' after %d attempts", slot->id, attempts);
                 if (st->has_on_fail) {
-                    follow(bot, &fi, &si, &st->on_fail);
+                    follow(&fi, &si, &st->on_fail);
                     run(&t, fi, si);
                 } else {
                     set_position(&t, NULL, NULL);

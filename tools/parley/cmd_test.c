@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,6 @@ static int bad(run_t *r, const pl_ynode_t *n, const char *msg)
 static void fail(run_t *r, const pl_ynode_t *at, int turn, const char *user, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-#include <stdarg.h>
 static void fail(run_t *r, const pl_ynode_t *at, int turn, const char *user, const char *fmt, ...)
 {
     if (r->failures++ == 0)
