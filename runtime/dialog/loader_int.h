@@ -1,6 +1,6 @@
 /* Private to runtime/dialog: the state shared by the loader's files (loader.c reads
  * files and simple sections, loader_flow.c reads texts, conditions, flows and steps,
- * validate.c checks the finished model). */
+ * validate.c checks the finished model, loader_util.c holds what they all use). */
 #ifndef PL_LOADER_INT_H
 #define PL_LOADER_INT_H
 
