@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libyaml-dev libutf8proc-dev libcjson-dev libwebsockets-dev libcmocka-dev
-  libsqlite3-dev libssl-dev
+  libsqlite3-dev libssl-dev libstemmer-dev
 )
 
 missing=()

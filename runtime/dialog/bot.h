@@ -212,6 +212,10 @@ typedef struct pl_bot {
  * PL_EINVALID when it has errors, PL_ENOMEM. *out is set only on success; free it with
  * pl_bot_free. */
 int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out);
+/* The same for a main file whose text is in memory (len bytes, as read from a file);
+ * name stands for its path in diagnostics and includes resolve relative to it. */
+int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d,
+                     pl_bot_t **out);
 void pl_bot_free(pl_bot_t *bot);
 
 /* Lookups by id; -1 when absent. */

@@ -88,7 +88,12 @@ static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, 
         pl__err(L, from, "included file '%s' is a directory, not a bot file", from->str);
         return PL_EIO;
     }
-    char *real = realpath(path, NULL);
+    int from_memory = depth == 0 && L->text != NULL;
+    char *real = from_memory ? strdup(path) : realpath(path, NULL);
+    if (real == NULL && from_memory) {
+        L->oom = 1;
+        return PL_ENOMEM;
+    }
     if (real == NULL) {
         if (from != NULL)
             pl__err(L, from, "included file '%s' does not exist (looked for '%s')", from->str,
@@ -119,7 +124,8 @@ static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, 
         return PL_ELIMIT;
     }
     pl_ydoc_t *doc = &L->docs[L->ndocs++];
-    int rc = pl_ydoc_load(doc, path, L->d);
+    int rc = from_memory ? pl_ydoc_parse(doc, path, L->text, L->textlen, L->d)
+                         : pl_ydoc_load(doc, path, L->d);
     if (rc == PL_ENOMEM)
         L->oom = 1;
     if (rc != 0 || doc->root == NULL) {
@@ -575,7 +581,8 @@ static void read_offers(pl__loader_t *L, const section_t *s)
 
 /* ---- the whole bot ---- */
 
-int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
+static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *d,
+                    pl_bot_t **out)
 {
     pl__loader_t *L = pl_calloc(1, sizeof(*L));
     pl_bot_t *bot = pl_calloc(1, sizeof(*bot));
@@ -587,6 +594,8 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
     pl_arena_init(&bot->arena, 0);
     L->bot = bot;
     L->d = d;
+    L->text = text;
+    L->textlen = len;
     size_t errors_before = d->errors;
     chain_t chain = {{0}, {0}};
 
@@ -628,4 +637,15 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
     }
     *out = bot;
     return 0;
+}
+
+int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
+{
+    return load_bot(path, NULL, 0, d, out);
+}
+
+int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d,
+                     pl_bot_t **out)
+{
+    return load_bot(name, text, len, d, out);
 }

@@ -14,6 +14,8 @@ typedef struct {
     pl_diags_t *d;
     pl_ydoc_t docs[PL__MAX_FILES];
     size_t ndocs;
+    const char *text; /* the main file's text when it comes from memory, else NULL */
+    size_t textlen;
     int oom;
 } pl__loader_t;
 

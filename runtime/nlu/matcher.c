@@ -323,3 +323,8 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
     *out = u;
     return 0;
 }
+
+size_t pl_nlu_size(const pl_nlu_t *nlu)
+{
+    return sizeof(*nlu) + nlu->arena.total;
+}

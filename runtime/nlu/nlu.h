@@ -23,6 +23,8 @@ typedef struct pl_nlu pl_nlu_t;
  * *out set only on success, free with pl_nlu_free. */
 int pl_nlu_new(const pl_bot_t *bot, pl_nlu_t **out);
 void pl_nlu_free(pl_nlu_t *nlu);
+/* Bytes the index holds (its memory footprint, for benchmarks). */
+size_t pl_nlu_size(const pl_nlu_t *nlu);
 
 typedef struct {
     int intent;   /* index into bot->intents */
