@@ -220,28 +220,35 @@ int pl_edit_distance(const char *a, const char *b, int max)
         return max + 1;
     if ((la > lb ? la - lb : lb - la) > (size_t)max)
         return max + 1;
-    int row[65];
+    /* optimal string alignment: insertions, deletions, substitutions, and swapping two
+     * neighbours ("vidoes", "recieve") as one edit, the commonest typo */
+    int rows[3][65], *prev2 = rows[0], *prev = rows[1], *row = rows[2];
     for (size_t j = 0; j <= lb; j++)
-        row[j] = (int)j;
+        prev[j] = (int)j;
     for (size_t i = 1; i <= la; i++) {
-        int prev = row[0], best = row[0] = (int)i;
+        int best = row[0] = (int)i;
         for (size_t j = 1; j <= lb; j++) {
-            int cur = row[j];
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int v = prev + cost;
-            if (row[j] + 1 < v)
-                v = row[j] + 1;
+            int v = prev[j - 1] + cost;
+            if (prev[j] + 1 < v)
+                v = prev[j] + 1;
             if (row[j - 1] + 1 < v)
                 v = row[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < v)
+                v = prev2[j - 2] + 1;
             row[j] = v;
-            prev = cur;
             if (v < best)
                 best = v;
         }
         if (best > max)
             return max + 1;
+        int *t = prev2;
+        prev2 = prev;
+        prev = row;
+        row = t;
     }
-    return row[lb];
+    return prev[lb];
 }
 
 const char *pl_did_you_mean(const char *word, const char *const *candidates, size_t n)

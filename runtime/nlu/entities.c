@@ -2,8 +2,10 @@
  * numbers written with digits and money amounts with a currency marker. Every scan is linear in
  * the message and stops at PL__NLU_MAX_ENTITIES matches per entity. */
 #include "nlu/nlu_int.h"
+#include "base/diag.h"
 #include "base/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,9 @@ typedef struct {
     const uint64_t *h; /* stem hashes of the synonym's tokens */
     uint32_t n;
     uint32_t value;
-    uint32_t seq; /* order of writing: ties between equally long synonyms go to the first */
+    uint32_t seq;       /* order of writing: ties between equally long synonyms go to the first */
+    const char *joined; /* its normalised tokens written together: "spiegelreflexkamera" */
+    uint32_t jlen;
 } syn_t;
 
 typedef struct {
@@ -59,11 +63,18 @@ static int build_list(const pl_entity_t *en, int de, pl_arena_t *a, pl_arena_t *
                 continue; /* nothing left to match, e.g. "!!!" */
             pl__nlu_hash_tokens(&t, de);
             uint64_t *h = pl_arena_alloc(a, t.ntoks * sizeof(*h));
-            if (h == NULL)
+            char *joined = pl_arena_alloc(a, t.normlen + 1);
+            if (h == NULL || joined == NULL)
                 return PL_ENOMEM;
-            for (size_t i = 0; i < t.ntoks; i++)
+            size_t jlen = 0;
+            for (size_t i = 0; i < t.ntoks; i++) {
                 h[i] = t.toks[i].hash;
-            l->syns[l->n] = (syn_t){h, (uint32_t)t.ntoks, (uint32_t)v, (uint32_t)l->n};
+                memcpy(joined + jlen, t.norm + t.toks[i].off, t.toks[i].len);
+                jlen += t.toks[i].len;
+            }
+            joined[jlen] = '\0';
+            l->syns[l->n] = (syn_t){h,      (uint32_t)t.ntoks, (uint32_t)v, (uint32_t)l->n,
+                                    joined, (uint32_t)jlen};
             l->n++;
         }
     }
@@ -92,11 +103,59 @@ int pl__nlu_lists_build(const pl_bot_t *bot, pl_arena_t *a, pl_arena_t *tmp, pl_
     return 0;
 }
 
+/* Typos a word may have and still match: none below 5 letters, one from 5, two from 9. */
+static int tolerance(size_t len)
+{
+    return len >= 9 ? 2 : len >= 5 ? 1 : 0;
+}
+
+/* Edit distance comparisons one message may cost per list entity: bounds the work for big
+ * lists and long messages. */
+#define FUZZY_BUDGET 20000
+
+/* A synonym written with a typo, or as one word where the synonym has two ("Spiegelreflex-
+ * kamera"), or as two words where it has one ("System Kamera"): compares the message's words
+ * written together with each synonym written together. Returns the synonym and sets *ntok to
+ * the message tokens it covers (the longer reading first), or NULL. */
+static const syn_t *fuzzy_at(const list_t *l, const pl__tokens_t *t, size_t i, size_t *ntok,
+                             int *budget)
+{
+    for (size_t k = 2; k >= 1; k--) {
+        if (i + k > t->ntoks)
+            continue;
+        char word[65];
+        size_t wl = 0;
+        for (size_t j = i; j < i + k; j++) {
+            size_t n = t->toks[j].len;
+            if (wl + n > 64)
+                return NULL;
+            memcpy(word + wl, t->norm + t->toks[j].off, n);
+            wl += n;
+        }
+        word[wl] = '\0';
+        int tol = tolerance(wl);
+        if (tol == 0 && k == 1)
+            continue; /* one short word: only the exact match above counts */
+        for (size_t s = 0; s < l->n && *budget > 0; s++) {
+            const syn_t *y = &l->syns[s];
+            if (y->jlen + (size_t)tol < wl || wl + (size_t)tol < y->jlen || y->joined[0] != word[0])
+                continue;
+            (*budget)--;
+            if (pl_edit_distance(word, y->joined, tol) <= tol) {
+                *ntok = k;
+                return y;
+            }
+        }
+    }
+    return NULL;
+}
+
 /* Leftmost, then longest synonym; matches do not overlap. */
 static size_t find_list(const pl_entity_t *en, int idx, const list_t *l, const pl__tokens_t *t,
                         pl_entity_match_t *m)
 {
     size_t nm = 0;
+    int budget = FUZZY_BUDGET;
     for (size_t i = 0; t != NULL && i < t->ntoks && nm < MAX;) {
         uint64_t h = t->toks[i].hash;
         size_t lo = 0, hi = l->n;
@@ -118,6 +177,9 @@ static size_t find_list(const pl_entity_t *en, int idx, const list_t *l, const p
             if (j == s->n)
                 hit = s;
         }
+        size_t cover = hit ? hit->n : 0;
+        if (hit == NULL)
+            hit = fuzzy_at(l, t, i, &cover, &budget);
         if (hit == NULL) {
             i++;
             continue;
@@ -125,8 +187,8 @@ static size_t find_list(const pl_entity_t *en, int idx, const list_t *l, const p
         m[nm++] = (pl_entity_match_t){.entity = idx,
                                       .value = en->values[hit->value].value,
                                       .start = t->toks[i].start,
-                                      .end = t->toks[i + hit->n - 1].end};
-        i += hit->n;
+                                      .end = t->toks[i + cover - 1].end};
+        i += cover;
     }
     return nm;
 }
@@ -155,6 +217,32 @@ static int find_regex(const pl_entity_t *en, int idx, const char *text, size_t l
         off = e;
     }
     *nout = nm;
+    return 0;
+}
+
+/* Spaces allowed between an amount and its currency, including the no-break spaces that
+ * German typesetting puts before "€". Returns the byte length of the space at i, or 0. */
+static size_t space_at(const char *t, size_t len, size_t i)
+{
+    if (i < len && (t[i] == ' ' || t[i] == '\t'))
+        return 1;
+    if (i + 1 < len && memcmp(t + i, "\xC2\xA0", 2) == 0)
+        return 2;
+    if (i + 2 < len &&
+        (memcmp(t + i, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i, "\xE2\x80\x89", 3) == 0))
+        return 3;
+    return 0;
+}
+
+static size_t space_before(const char *t, size_t i)
+{
+    if (i >= 1 && (t[i - 1] == ' ' || t[i - 1] == '\t'))
+        return 1;
+    if (i >= 2 && memcmp(t + i - 2, "\xC2\xA0", 2) == 0)
+        return 2;
+    if (i >= 3 &&
+        (memcmp(t + i - 3, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i - 3, "\xE2\x80\x89", 3) == 0))
+        return 3;
     return 0;
 }
 
@@ -271,12 +359,84 @@ static int next_number(const char *t, size_t len, size_t *pos, int de, num_t *n)
     return 0;
 }
 
-static int find_numbers(int idx, const char *text, size_t len, int de, pl_arena_t *scratch,
+/* A scale word right after digits: "2 thousand", "1,5 Millionen". Returns the new end. */
+static size_t scale_after(const char *t, size_t len, size_t i, int de, double *mult)
+{
+    static const struct {
+        const char *w;
+        double v;
+        int de;
+    } scales[] = {
+        {"hundred", 100, 0}, {"thousand", 1e3, 0},  {"million", 1e6, 0},   {"millions", 1e6, 0},
+        {"hundert", 100, 1}, {"tausend", 1e3, 1},   {"million", 1e6, 1},   {"millionen", 1e6, 1},
+        {"mio", 1e6, 1},
+    };
+    size_t sp = space_at(t, len, i);
+    if (sp == 0)
+        return 0;
+    size_t w = i + sp, e = w;
+    while (e < len && is_alpha(t[e]))
+        e++;
+    if (e < len && ((unsigned char)t[e] >= 0x80 || is_digit(t[e])))
+        return 0;
+    for (size_t k = 0; k < sizeof(scales) / sizeof(*scales); k++) {
+        size_t n = strlen(scales[k].w), j = 0;
+        if (scales[k].de != de || n != e - w)
+            continue;
+        while (j < n && (t[w + j] | 0x20) == scales[k].w[j])
+            j++;
+        if (j == n) {
+            *mult = scales[k].v;
+            return e;
+        }
+    }
+    return 0;
+}
+
+/* Every number of the message, in digits ("1.500", "2 thousand") or in words
+ * ("zweitausendfünfhundert"), by start and not overlapping; digits win a tie. */
+static size_t collect_numbers(const char *text, size_t len, const pl__tokens_t *toks, int de,
+                              num_t *out)
+{
+    size_t n = 0, pos = 0;
+    num_t d;
+    while (n < MAX && next_number(text, len, &pos, de, &d)) {
+        double mult;
+        size_t e = scale_after(text, len, d.end, de, &mult);
+        if (e > 0 && d.value * mult < 1e15) {
+            d.value *= mult;
+            d.end = e;
+            snprintf(d.digits, sizeof(d.digits), "%.15g", d.value);
+            pos = e;
+        }
+        out[n++] = d;
+    }
+    pl__numword_t w[MAX];
+    size_t nw = toks ? pl__nlu_number_words(toks, de, w, MAX) : 0;
+    for (size_t k = 0; k < nw && n < MAX; k++) {
+        int overlaps = 0;
+        for (size_t j = 0; j < n && !overlaps; j++)
+            overlaps = w[k].start < out[j].end && out[j].start < w[k].end;
+        if (overlaps)
+            continue;
+        num_t x = {.start = w[k].start, .end = w[k].end, .value = w[k].value};
+        snprintf(x.digits, sizeof(x.digits), "%.15g", x.value);
+        size_t at = n++;
+        while (at > 0 && out[at - 1].start > x.start) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = x;
+    }
+    return n;
+}
+
+static int find_numbers(int idx, const num_t *nums, size_t count, pl_arena_t *scratch,
                         pl_entity_match_t *m, size_t *nout)
 {
-    size_t nm = 0, pos = 0;
-    num_t n;
-    while (nm < MAX && next_number(text, len, &pos, de, &n)) {
+    size_t nm = 0;
+    for (size_t k = 0; k < count && nm < MAX; k++) {
+        num_t n = nums[k];
         if (n.glued)
             continue;
         char *value = pl_arena_strdup(scratch, n.digits);
@@ -286,32 +446,6 @@ static int find_numbers(int idx, const char *text, size_t len, int de, pl_arena_
             .entity = idx, .value = value, .number = n.value, .start = n.start, .end = n.end};
     }
     *nout = nm;
-    return 0;
-}
-
-/* Spaces allowed between an amount and its currency, including the no-break spaces that
- * German typesetting puts before "€". Returns the byte length of the space at i, or 0. */
-static size_t space_at(const char *t, size_t len, size_t i)
-{
-    if (i < len && (t[i] == ' ' || t[i] == '\t'))
-        return 1;
-    if (i + 1 < len && memcmp(t + i, "\xC2\xA0", 2) == 0)
-        return 2;
-    if (i + 2 < len &&
-        (memcmp(t + i, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i, "\xE2\x80\x89", 3) == 0))
-        return 3;
-    return 0;
-}
-
-static size_t space_before(const char *t, size_t i)
-{
-    if (i >= 1 && (t[i - 1] == ' ' || t[i - 1] == '\t'))
-        return 1;
-    if (i >= 2 && memcmp(t + i - 2, "\xC2\xA0", 2) == 0)
-        return 2;
-    if (i >= 3 &&
-        (memcmp(t + i - 3, "\xE2\x80\xAF", 3) == 0 || memcmp(t + i - 3, "\xE2\x80\x89", 3) == 0))
-        return 3;
     return 0;
 }
 
@@ -397,12 +531,14 @@ static const char *marker_after(const char *t, size_t len, size_t i, size_t *end
 
 /* Every number is an amount; the currency is the marker before it, else the one after it.
  * A bare number has currency NULL: the engine takes it only when it asked for money. */
-static int find_money(int idx, const char *text, size_t len, int de, pl_arena_t *scratch,
-                      pl_entity_match_t *m, size_t *nout)
+static int find_money(int idx, const char *text, size_t len, const num_t *nums, size_t count,
+                      pl_arena_t *scratch, pl_entity_match_t *m, size_t *nout)
 {
-    size_t nm = 0, pos = 0, floor = 0;
-    num_t n;
-    while (nm < MAX && next_number(text, len, &pos, de, &n)) {
+    size_t nm = 0, floor = 0;
+    for (size_t k = 0; k < count && nm < MAX; k++) {
+        num_t n = nums[k];
+        if (n.start < floor)
+            continue; /* its words were the currency of the amount before */
         size_t start = n.start, end = n.end;
         const char *cur = marker_before(text, n.start, floor, &start);
         if (cur == NULL && n.glued)
@@ -419,8 +555,6 @@ static int find_money(int idx, const char *text, size_t len, int de, pl_arena_t 
                                       .start = start,
                                       .end = end};
         floor = end; /* a marker belongs to one amount */
-        if (pos < end)
-            pos = end;
     }
     *nout = nm;
     return 0;
@@ -458,7 +592,9 @@ int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *
     if (res == NULL)
         return PL_ENOMEM;
     size_t nres = 0;
-    char *z = NULL; /* text with a NUL for regexec */
+    char *z = NULL;      /* text with a NUL for regexec */
+    num_t *nums = NULL;  /* the message's numbers, found once for number and money entities */
+    size_t nnums = 0;
     for (size_t i = 0; i < bot->nentities; i++) {
         const pl_entity_t *en = &bot->entities[i];
         pl_entity_match_t one[MAX];
@@ -474,10 +610,16 @@ int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *
             rc = find_regex(en, (int)i, text, len, z, scratch, one, &n);
             break;
         case PL_ENTITY_NUMBER:
-            rc = find_numbers((int)i, text, len, de, scratch, one, &n);
-            break;
         case PL_ENTITY_MONEY:
-            rc = find_money((int)i, text, len, de, scratch, one, &n);
+            if (nums == NULL) {
+                if ((nums = pl_arena_alloc(scratch, MAX * sizeof(*nums))) == NULL)
+                    return PL_ENOMEM;
+                nnums = collect_numbers(text, len, toks, de, nums);
+            }
+            if (en->kind == PL_ENTITY_NUMBER)
+                rc = find_numbers((int)i, nums, nnums, scratch, one, &n);
+            else
+                rc = find_money((int)i, text, len, nums, nnums, scratch, one, &n);
             break;
         }
         if (rc != 0)
@@ -498,7 +640,7 @@ int pl_nlu_entities(const pl_bot_t *bot, const char *text, size_t len, pl_arena_
         return rc;
     pl__tokens_t t = {0}, *toks = NULL;
     for (size_t i = 0; i < bot->nentities && toks == NULL; i++) {
-        if (lists->by_entity[i].n == 0)
+        if (lists->by_entity[i].n == 0 && bot->entities[i].kind == PL_ENTITY_REGEX)
             continue;
         rc = pl__nlu_tokenize(text, len, scratch, &t);
         if (rc != 0)

@@ -50,6 +50,17 @@ int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *
                      const pl__tokens_t *toks, pl_arena_t *scratch, pl_entity_match_t **out,
                      size_t *nout);
 
+/* A number written in words, with its byte span in the original text. */
+typedef struct {
+    double value;
+    size_t start, end;
+} pl__numword_t;
+
+/* Finds numbers written in words in the tokens of a message (numwords.c): at most max,
+ * in order, not overlapping. German "ein"/"eine" are articles, not numbers; English "one"
+ * counts only as the answer itself ("just one"), not in "the one with the big lens". */
+size_t pl__nlu_number_words(const pl__tokens_t *t, int de, pl__numword_t *out, size_t max);
+
 /* At most this many entity matches are reported per message. */
 #define PL__NLU_MAX_ENTITIES 64
 
