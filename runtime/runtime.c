@@ -52,6 +52,11 @@ const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt)
     return rt->bot;
 }
 
+const pl_nlu_t *pl_runtime_nlu(const pl_runtime_t *rt)
+{
+    return rt->nlu;
+}
+
 static int valid_utf8(const char *s, size_t len)
 {
     size_t off = 0;

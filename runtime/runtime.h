@@ -26,6 +26,8 @@ pl_runtime_t *pl_runtime_ref(pl_runtime_t *rt);
 /* Drops a reference; the last one frees the bot. NULL is a no-op. */
 void pl_runtime_unref(pl_runtime_t *rt);
 const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt);
+/* The bot's NLU index (borrowed), for tools that measure understanding alone. */
+const pl_nlu_t *pl_runtime_nlu(const pl_runtime_t *rt);
 
 typedef struct {
     const char *text; /* the customer's message, UTF-8 */

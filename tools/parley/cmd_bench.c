@@ -11,20 +11,20 @@
 
 static const char help[] =
     "usage: parley bench turns BOT.yaml [--seconds N] [--json]\n"
+    "       parley bench understand BOT.yaml [--json]\n"
     "\n"
-    "Runs whole turns (understanding, flow, reply) on one core for N seconds (default 3)\n"
-    "with a fixed set of messages: the first two examples of every intent, numbers and\n"
-    "money amounts, and out-of-scope sentences. Conversations start afresh every 16 turns.\n"
-    "Prints turns per second and the 50th and 99th percentile turn time in microseconds.\n"
+    "turns: runs whole turns (understanding, flow, reply) on one core for N seconds\n"
+    "(default 3) with a fixed set of messages: the first two examples of every intent,\n"
+    "numbers and money amounts, and out-of-scope sentences. Conversations start afresh\n"
+    "every 16 turns. Prints turns per second and the 50th and 99th percentile turn time.\n"
     "\n"
-    "  --seconds N  how long to run (default 3)\n"
-    "  --json       print the figures as one JSON object\n"
+    "understand: times understanding alone (intents and entities) of long, awkward messages\n"
+    "of 1, 4, 16 and 64 KiB: one letter repeated, words, '1,' repeated, emoji, combining\n"
+    "marks. Prints nanoseconds per byte for each size: equal figures mean linear time.\n"
+    "\n"
+    "  --seconds N  how long to run turns (default 3)\n"
+    "  --json       print the figures as JSON\n"
     "  -h, --help   show this help\n";
-
-static const char *const extra_en[] = {"800 euros", "about 1500", "what is the weather on mars",
-                                       "asdf qwerty", "I don't know"};
-static const char *const extra_de[] = {
-    "800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars", "asdf qwertz", "weiß nicht"};
 
 static double now_us(void)
 {
@@ -32,6 +32,72 @@ static double now_us(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
+
+/* Fills buf with len bytes of pattern repeated, cut at a character boundary. */
+static size_t fill(char *buf, size_t len, const char *pattern)
+{
+    size_t pl = strlen(pattern), n = 0;
+    while (n + pl <= len) {
+        memcpy(buf + n, pattern, pl);
+        n += pl;
+    }
+    return n;
+}
+
+static int bench_understand(const pl_runtime_t *rt, int json)
+{
+    static const struct {
+        const char *name, *pattern;
+    } shapes[] = {
+        {"one letter", "a"},         {"words", "camera budget "}, {"digits and commas", "1,"},
+        {"emoji", "\xF0\x9F\x93\xB7"}, {"combining marks", "a\xCC\x81\xCC\x82"},
+    };
+    static const size_t sizes[] = {1024, 4096, 16384, 65536};
+    char *buf = pl_malloc(65536);
+    if (buf == NULL)
+        return PL_EXIT_FAIL;
+    pl_arena_t scratch;
+    pl_arena_init(&scratch, 1024 * 1024);
+    int rc = 0;
+    if (json)
+        printf("[");
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(*shapes) && rc == 0; s++) {
+        if (!json)
+            printf("%-18s", shapes[s].name);
+        for (size_t z = 0; z < sizeof(sizes) / sizeof(*sizes) && rc == 0; z++) {
+            size_t len = fill(buf, sizes[z], shapes[s].pattern);
+            /* enough repetitions for ~20 ms at this size, at least 3 */
+            int reps = 0;
+            double t0 = now_us(), t1 = t0;
+            while (rc == 0 && (reps < 3 || t1 - t0 < 20000)) {
+                pl_understanding_t u;
+                pl_arena_reset(&scratch);
+                rc = pl_nlu_understand(pl_runtime_nlu(rt), buf, len, &scratch, &u);
+                reps++;
+                t1 = now_us();
+            }
+            double ns_per_byte = (t1 - t0) * 1000.0 / reps / (double)len;
+            if (json)
+                printf("%s{\"shape\":\"%s\",\"bytes\":%zu,\"ns_per_byte\":%.2f}",
+                       s || z ? "," : "", shapes[s].name, len, ns_per_byte);
+            else
+                printf("  %3zu KiB: %7.2f ns/byte", sizes[z] / 1024, ns_per_byte);
+        }
+        if (!json)
+            printf("\n");
+    }
+    if (json)
+        printf("]\n");
+    pl_arena_cleanup(&scratch);
+    pl_free(buf);
+    return rc ? PL_EXIT_FAIL : 0;
+}
+
+static const char *const extra_en[] = {"800 euros", "about 1500", "what is the weather on mars",
+                                       "asdf qwerty", "I don't know"};
+static const char *const extra_de[] = {
+    "800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars", "asdf qwertz", "weiß nicht"};
+
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -51,8 +117,9 @@ int pl_cmd_bench(int argc, char **argv)
         fputs(help, stdout);
         return 0;
     }
-    if (argc < 2 || strcmp(argv[1], "turns") != 0)
-        return pl_cli_usage_error("bench", "unknown benchmark '%s'; available: turns",
+    int understand = argc >= 2 && strcmp(argv[1], "understand") == 0;
+    if (argc < 2 || (strcmp(argv[1], "turns") != 0 && !understand))
+        return pl_cli_usage_error("bench", "unknown benchmark '%s'; available: turns, understand",
                                   argc < 2 ? "" : argv[1]);
     argc--;
     argv++;
@@ -85,6 +152,11 @@ int pl_cmd_bench(int argc, char **argv)
     pl_diags_cleanup(&d);
     if (rc != 0)
         return PL_EXIT_FAIL;
+    if (understand) {
+        int status = bench_understand(rt, json);
+        pl_runtime_unref(rt);
+        return status;
+    }
     const pl_bot_t *bot = pl_runtime_bot(rt);
     int de = strcmp(bot->language, "de") == 0;
     size_t nmsg = 0, cap = bot->nintents * 2 + 5;
