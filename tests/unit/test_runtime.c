@@ -120,12 +120,66 @@ static void an_allocation_failure_mid_turn_loses_nothing(void **state)
     pl_runtime_unref(rt);
 }
 
+/* Every awkward message gets a defined result: the fallback, or a clear error at the
+ * boundary, and the conversation goes on. */
+static void awkward_messages_get_the_fallback_or_a_clear_error(void **state)
+{
+    (void)state;
+    pl_runtime_t *rt = load();
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    static const struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+        int rc;
+    } rows[] = {
+        {"", 0, 0},
+        {"   \t  ", 0, 0},
+        {"\x01\x02\x1b[31m\x7f", 0, 0},
+        {"\xF0\x9F\x98\x80\xF0\x9F\x93\xB7\xE2\x9D\xA4\xEF\xB8\x8F", 0, 0},
+        {"Привет カメラ مرحبا", 0, 0},
+        {"caf\xC3\xA9 \xCC\x81\xCC\x81\xCC\x81", 0, 0},
+        {"\xC3\x28 broken", 0, PL_EINVAL},
+        {"\xED\xA0\x80 surrogate", 0, PL_EINVAL},
+        {"a\0b", 3, PL_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        cJSON *st = cJSON_CreateObject();
+        pl_turn_t t;
+        pl_arena_reset(&a);
+        size_t len = rows[i].len ? rows[i].len : strlen(rows[i].text);
+        pl_event_t ev = {.text = rows[i].text, .len = len, .channel = PL_CHANNEL_WEB,
+                         .now_ms = 1767225600000LL};
+        int rc = pl_runtime_turn(rt, &st, &ev, &a, &t);
+        if (rc != rows[i].rc || (rc == 0 && (t.nlu.intent != -1 || t.actions.understood ||
+                                             t.reply.n != 1))) {
+            print_error("row %zu: rc %d (want %d), intent %d, understood %d, %zu messages\n", i,
+                        rc, rows[i].rc, rc == 0 ? t.nlu.intent : -9,
+                        rc == 0 ? t.actions.understood : -9, rc == 0 ? t.reply.n : 0);
+            fail();
+        }
+        cJSON_Delete(st);
+    }
+    /* 64 KiB of one character: refused at the boundary, nothing read */
+    char *big = malloc(64 * 1024);
+    memset(big, 'a', 64 * 1024);
+    cJSON *st = cJSON_CreateObject();
+    pl_turn_t t;
+    pl_event_t ev = {.text = big, .len = 64 * 1024, .channel = PL_CHANNEL_WEB};
+    assert_int_equal(pl_runtime_turn(rt, &st, &ev, &a, &t), PL_ELIMIT);
+    cJSON_Delete(st);
+    free(big);
+    pl_arena_cleanup(&a);
+    pl_runtime_unref(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_turn_understands_asks_and_fills_the_slot),
         cmocka_unit_test(bad_messages_are_refused_and_leave_state_untouched),
         cmocka_unit_test(an_allocation_failure_mid_turn_loses_nothing),
+        cmocka_unit_test(awkward_messages_get_the_fallback_or_a_clear_error),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
