@@ -8,19 +8,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One normalised token. Its text lies in the normalised string; start/end is the byte span
- * of the original text it came from (a token of NFKC-expanded text keeps its source span). */
+/* What a token is. Words and numbers are matched; punctuation and emoji are kept apart for
+ * readers of tone (a persona) and never take part in matching. */
+typedef enum { PL__TOK_WORD, PL__TOK_NUMBER, PL__TOK_PUNCT, PL__TOK_EMOJI } pl__tok_kind_t;
+
+/* One token. A word's or number's text lies in the normalised string, a mark's in marktext;
+ * start/end is the byte span of the original text it came from (a token of NFKC-expanded text
+ * keeps its source span). */
 typedef struct {
-    size_t off, len;   /* in the normalised string */
+    size_t off, len;   /* in norm (words, numbers) or marktext (punctuation, emoji) */
     size_t start, end; /* [start, end) in the original text */
     uint64_t hash;     /* FNV-1a of the stem, filled by pl__nlu_hash_tokens */
+    int kind;          /* pl__tok_kind_t */
 } pl__token_t;
 
 typedef struct {
-    char *norm; /* NUL-terminated: tokens joined by single spaces */
+    char *norm; /* NUL-terminated: word and number tokens joined by single spaces */
     size_t normlen;
-    pl__token_t *toks;
+    pl__token_t *toks; /* words and numbers, in text order */
     size_t ntoks;
+    /* Punctuation and emoji, in text order. A punctuation token is one character, NFKC-folded
+     * (a run of it written without spaces, "!!!", is one token whose span covers the run); an
+     * emoji token is one grapheme cluster, its original bytes. */
+    char *marktext;
+    pl__token_t *marks;
+    size_t nmarks;
 } pl__tokens_t;
 
 /* Normalises text (see pl_nlu_normalize) and splits it into tokens, everything in a.
@@ -37,6 +49,20 @@ uint64_t pl__nlu_hash(const char *s, size_t n);
 
 /* Sets hash of each token to the hash of its stem. */
 void pl__nlu_hash_tokens(pl__tokens_t *t, int de);
+
+/* Snowball stemmer of the bot's language (stem.c). Safe to share between threads. */
+typedef struct pl__stemmer pl__stemmer_t;
+
+/* Longest word the stemmer sees: a longer one is cut to its first bytes, so no message can
+ * make the stemmer allocate. Stems have at most this many bytes. */
+#define PL__STEM_MAX_WORD 64
+
+/* Returns 0 or PL_ENOMEM; *out set only on success, free with pl__stemmer_free. */
+int pl__stemmer_new(int de, pl__stemmer_t **out);
+void pl__stemmer_free(pl__stemmer_t *st);
+/* Writes the stem of the normalised word s[0, n) to out (PL__STEM_MAX_WORD bytes) and returns
+ * its length. Allocates nothing. */
+size_t pl__stemmer_stem(pl__stemmer_t *st, const char *s, size_t n, char *out);
 
 /* Synonyms of every list entity, tokenised and ready for matching (see entities.c). */
 typedef struct pl__lists pl__lists_t;

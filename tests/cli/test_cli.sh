@@ -63,5 +63,16 @@ check bench-runs 0 '^bench turns camera-shop-en: [0-9]+ turns in .* turns/s, p50
   -- "$parley" bench turns "$bot" --seconds 0.2
 check bench-bad-seconds 2 'seconds needs a number' -- "$parley" bench turns "$bot" --seconds abc
 
+check eval-help 0 '^usage: parley eval intents' -- "$parley" eval --help
+check eval-needs-args 2 'train, --test and --lang are required' -- "$parley" eval intents --train tests/cli/tiny.tsv
+check eval-bad-lang 2 'lang must be de or en' -- "$parley" eval intents --train tests/cli/tiny.tsv --test tests/cli/tiny-test.tsv --lang fr
+check eval-missing-file 2 "cannot open 'nope.tsv'" -- "$parley" eval intents --train nope.tsv --test tests/cli/tiny-test.tsv --lang en
+check eval-json 0 '^\{"in_scope_accuracy":[01]\.[0-9]+,"oos_recall":[01]\.[0-9]+,"utterances_per_second":[0-9]+,"build_ms":[0-9.]+,.*"index_bytes":[0-9]+,"in_scope_lines":3,"oos_lines":1,"seeds":2,"shots":2\}$' \
+  -- "$parley" eval intents --train tests/cli/tiny.tsv --test tests/cli/tiny-test.tsv --lang en --shots 2 --seed 1,2 --json
+check eval-skips-bad-lines 0 'skipped 1 lines without' -- "$parley" eval intents --train tests/cli/tiny.tsv --test tests/cli/tiny-test.tsv --lang en
+check eval-same-file-holds-out 0 'in-scope accuracy [01]\.[0-9]+ \(3 lines\)' \
+  -- "$parley" eval intents --train tests/cli/tiny.tsv --test tests/cli/tiny.tsv --lang en --shots 2
+check bench-understand 0 '^combining marks +1 KiB: +[0-9.]+ ns/byte +4 KiB' -- "$parley" bench understand "$bot"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
