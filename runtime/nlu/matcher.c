@@ -34,11 +34,12 @@ static void unknown_word(const pl_nlu_t *nlu, const pl__token_t *t, const char *
     }
 }
 
-/* The cosine of the message with every intent into sim[], and into csim[] the same with stop
- * words counting lambda times as much. Each word adds its own vector, so a word said twice
+/* The dot products of the message with every intent: of its content words into sim[], of its
+ * stop words into csim[]. Returns the factor that turns content + lambda x stop into a cosine
+ * where stop words count lambda times as much; ranking by content + stop needs no factor. Each word adds its own vector, so a word said twice
  * counts twice, and the length of the message's vector is taken as if its words shared no
  * feature (words rarely share n-grams; it keeps the sum linear). */
-static void similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *sim, float *csim)
+static double similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *sim, float *csim)
 {
     size_t nint = nlu->bot->nintents;
     memset(sim, 0, nint * sizeof(*sim));
@@ -61,14 +62,10 @@ static void similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *sim,
         for (uint32_t k = wd->off; k < wd->off + wd->n; k++)
             sim[nlu->icls[k]] += nlu->iw[k];
     }
-    float inv = norm2 + snorm2 > 0 ? (float)(1 / sqrt(norm2 + snorm2)) : 0;
+    /* only the best few need their cosines: the message's length is the same for every
+     * intent, so the ranking can use the raw sums */
     double l = P.lambda;
-    float cinv = norm2 + l * l * snorm2 > 0 ? (float)(1 / sqrt(norm2 + l * l * snorm2)) : 0;
-    for (size_t i = 0; i < nint; i++) {
-        float content = sim[i], stop = csim[i];
-        sim[i] = (content + stop) * inv;
-        csim[i] = (content + (float)l * stop) * cinv;
-    }
+    return norm2 + l * l * snorm2 > 0 ? 1 / sqrt(norm2 + l * l * snorm2) : 0;
 }
 
 /* The similarity of a right answer depends little on the bot: a logistic curve fitted on
@@ -91,21 +88,22 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
     if (sim == NULL)
         return PL_ENOMEM;
     float *csim = sim + bot->nintents + 1;
-    similarities(nlu, &t, sim, csim);
+    double cinv = similarities(nlu, &t, sim, csim);
 
     pl_understanding_t u = {.intent = -1};
     for (size_t i = 0; i < bot->nintents; i++) {
-        if (sim[i] <= 0)
-            continue; /* nothing in common */
+        float s = sim[i] + csim[i];
+        if (s <= 0 || (u.ntop == 3 && s <= u.top[2].score))
+            continue; /* nothing in common, or not among the best three */
         /* strictly better only: on equal scores the lower intent index stays first */
         size_t at = u.ntop;
-        while (at > 0 && sim[i] > u.top[at - 1].score)
+        while (at > 0 && s > u.top[at - 1].score)
             at--;
         if (at >= 3)
             continue;
         size_t last = u.ntop < 3 ? u.ntop : 2;
         memmove(&u.top[at + 1], &u.top[at], (last - at) * sizeof(u.top[0]));
-        u.top[at] = (pl_intent_score_t){.intent = (int)i, .score = sim[i]};
+        u.top[at] = (pl_intent_score_t){.intent = (int)i, .score = s};
         if (u.ntop < 3)
             u.ntop++;
     }
@@ -113,7 +111,8 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
      * the one where they count half, as they say little about whether the message belongs to
      * the bot at all ("can you ... me ... to" is in many requests). Kept non-increasing. */
     for (size_t k = 0; k < u.ntop; k++) {
-        u.top[k].score = confidence(csim[u.top[k].intent]);
+        int c = u.top[k].intent;
+        u.top[k].score = confidence((sim[c] + P.lambda * csim[c]) * cinv);
         if (k > 0 && u.top[k].score > u.top[k - 1].score)
             u.top[k].score = u.top[k - 1].score;
     }
