@@ -73,8 +73,8 @@ static int build_list(const pl_entity_t *en, int de, pl_arena_t *a, pl_arena_t *
                 jlen += t.toks[i].len;
             }
             joined[jlen] = '\0';
-            l->syns[l->n] = (syn_t){h,      (uint32_t)t.ntoks, (uint32_t)v, (uint32_t)l->n,
-                                    joined, (uint32_t)jlen};
+            l->syns[l->n] =
+                (syn_t){h, (uint32_t)t.ntoks, (uint32_t)v, (uint32_t)l->n, joined, (uint32_t)jlen};
             l->n++;
         }
     }
@@ -136,7 +136,7 @@ static const syn_t *fuzzy_at(const list_t *l, const pl__tokens_t *t, size_t i, s
         int tol = tolerance(wl);
         if (tol == 0 && k == 1)
             continue; /* one short word: only the exact match above counts */
-        for (size_t s = 0; s < l->n && *budget > 0; s++) {
+        for (size_t s = 0; s<l->n && * budget> 0; s++) {
             const syn_t *y = &l->syns[s];
             if (y->jlen + (size_t)tol < wl || wl + (size_t)tol < y->jlen || y->joined[0] != word[0])
                 continue;
@@ -367,9 +367,9 @@ static size_t scale_after(const char *t, size_t len, size_t i, int de, double *m
         double v;
         int de;
     } scales[] = {
-        {"hundred", 100, 0}, {"thousand", 1e3, 0},  {"million", 1e6, 0},   {"millions", 1e6, 0},
-        {"hundert", 100, 1}, {"tausend", 1e3, 1},   {"million", 1e6, 1},   {"millionen", 1e6, 1},
-        {"mio", 1e6, 1},
+        {"hundred", 100, 0},  {"thousand", 1e3, 0},  {"million", 1e6, 0},
+        {"millions", 1e6, 0}, {"hundert", 100, 1},   {"tausend", 1e3, 1},
+        {"million", 1e6, 1},  {"millionen", 1e6, 1}, {"mio", 1e6, 1},
     };
     size_t sp = space_at(t, len, i);
     if (sp == 0)
@@ -592,8 +592,8 @@ int pl__nlu_entities(const pl_bot_t *bot, const pl__lists_t *lists, const char *
     if (res == NULL)
         return PL_ENOMEM;
     size_t nres = 0;
-    char *z = NULL;      /* text with a NUL for regexec */
-    num_t *nums = NULL;  /* the message's numbers, found once for number and money entities */
+    char *z = NULL;     /* text with a NUL for regexec */
+    num_t *nums = NULL; /* the message's numbers, found once for number and money entities */
     size_t nnums = 0;
     for (size_t i = 0; i < bot->nentities; i++) {
         const pl_entity_t *en = &bot->entities[i];

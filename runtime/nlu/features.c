@@ -12,22 +12,21 @@
  * match parts of other words. "m", "s", "t", "ll", "ve", "d" and "re" are what "I'm", "it's",
  * "don't", "I'll", "I've", "I'd" and "you're" leave behind. */
 static const char *const stop_en[] = {
-    "a",     "an",    "the",   "i",     "me",     "my",    "we",     "our",  "you",  "your",
-    "it",    "its",   "they",  "them",  "is",     "are",   "was",    "were", "be",   "am",
-    "do",    "does",  "did",   "have",  "has",    "had",   "to",     "of",   "in",   "on",
-    "at",    "for",   "with",  "from",  "by",     "about", "and",    "or",   "but",  "if",
-    "so",    "as",    "that",  "this",  "there",  "here",  "what",   "which", "who", "how",
-    "can",   "could", "would", "should", "will",  "just",  "please", "some", "any",  "m",
-    "s",     "t",     "ll",    "ve",    "d",      "re",
+    "a",     "an",     "the",   "i",     "me",  "my",  "we",   "our",   "you",   "your",   "it",
+    "its",   "they",   "them",  "is",    "are", "was", "were", "be",    "am",    "do",     "does",
+    "did",   "have",   "has",   "had",   "to",  "of",  "in",   "on",    "at",    "for",    "with",
+    "from",  "by",     "about", "and",   "or",  "but", "if",   "so",    "as",    "that",   "this",
+    "there", "here",   "what",  "which", "who", "how", "can",  "could", "would", "should", "will",
+    "just",  "please", "some",  "any",   "m",   "s",   "t",    "ll",    "ve",    "d",      "re",
 };
 static const char *const stop_de[] = {
-    "der",   "die",  "das",   "den",  "dem",  "des",   "ein",   "eine",  "einen", "einem",
-    "einer", "eines", "ich",  "du",   "er",   "sie",   "es",    "wir",   "ihr",   "mich",
-    "mir",   "dich", "dir",   "uns",  "mein", "meine", "ist",   "bin",   "bist",  "sind",
-    "war",   "hat",  "habe",  "haben", "und", "oder",  "aber",  "wenn",  "dass",  "zu",
-    "zum",   "zur",  "im",    "in",   "am",   "an",    "auf",   "aus",   "bei",   "mit",
-    "nach",  "von",  "vor",   "für",  "über", "um",    "so",    "auch",  "noch",  "schon",
-    "mal",   "bitte", "denn", "doch", "wie",  "was",   "gerne", "gern",  "kann",  "kannst",
+    "der",   "die",   "das",  "den",   "dem",  "des",   "ein",   "eine", "einen", "einem",
+    "einer", "eines", "ich",  "du",    "er",   "sie",   "es",    "wir",  "ihr",   "mich",
+    "mir",   "dich",  "dir",  "uns",   "mein", "meine", "ist",   "bin",  "bist",  "sind",
+    "war",   "hat",   "habe", "haben", "und",  "oder",  "aber",  "wenn", "dass",  "zu",
+    "zum",   "zur",   "im",   "in",    "am",   "an",    "auf",   "aus",  "bei",   "mit",
+    "nach",  "von",   "vor",  "für",   "über", "um",    "so",    "auch", "noch",  "schon",
+    "mal",   "bitte", "denn", "doch",  "wie",  "was",   "gerne", "gern", "kann",  "kannst",
 };
 
 const char *const *pl__stop_words(int de, size_t *n)

@@ -199,8 +199,8 @@ static int features(builder_t *b, pl__tokens_t *toks)
     for (size_t i = 0; i <= nlu->fmask; i++) {
         const pl__fslot_t *s = &nlu->fslots[i];
         if (s->hash != 0)
-            nlu->qw[s->id] = (float)(kind_w[pl__feature_kind(s->hash)] *
-                                     (log((N + 1) / (df[s->id] + 1)) + 1));
+            nlu->qw[s->id] =
+                (float)(kind_w[pl__feature_kind(s->hash)] * (log((N + 1) / (df[s->id] + 1)) + 1));
     }
     for (int k = 0; k < PL__F_NKINDS; k++)
         nlu->unk[k] = (float)(kind_w[k] * (log(N + 1) + 1) * P.unk);

@@ -16,8 +16,7 @@ enum { PL__F_WORD, PL__F_GRAM, PL__F_NUM, PL__F_STOP, PL__F_NKINDS };
 #define PL__GRAM_MIN 3
 #define PL__GRAM_MAX 4
 /* Most features one word can have: its stem, the number feature, its n-grams. */
-#define PL__WORD_MAX_FEATURES                                                                      \
-    (2 + (PL__GRAM_MAX - PL__GRAM_MIN + 1) * (PL__STEM_MAX_WORD + 2))
+#define PL__WORD_MAX_FEATURES (2 + (PL__GRAM_MAX - PL__GRAM_MIN + 1) * (PL__STEM_MAX_WORD + 2))
 
 /* Tunable weights, fixed after tuning (see index.c for where the values come from). */
 typedef struct {
@@ -28,7 +27,7 @@ typedef struct {
     double unk;    /* a feature no example has counts this share of the rarest known one */
     int epochs;    /* passes of the perceptron over the examples */
     double eta, margin;
-    double lambda; /* share of stop words' weight in the confidence */
+    double lambda;        /* share of stop words' weight in the confidence */
     double slope, centre; /* confidence = 1 / (1 + exp(-slope * (similarity - centre))) */
 } pl__nlu_params_t;
 
@@ -61,7 +60,7 @@ typedef struct {
 /* One word of the bot's vocabulary with its contribution to every intent's score, computed
  * at build time so that a known word costs one probe and a short sum. */
 typedef struct {
-    uint64_t hash; /* pl__hash_word of the normalised word; 0: empty slot */
+    uint64_t hash;   /* pl__hash_word of the normalised word; 0: empty slot */
     uint32_t off, n; /* its intents and weights: icls[off, off + n), iw[off, off + n) */
     float norm2;     /* squared length of its feature vector */
     int stop;

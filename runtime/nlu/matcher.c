@@ -36,9 +36,9 @@ static void unknown_word(const pl_nlu_t *nlu, const pl__token_t *t, const char *
 
 /* The dot products of the message with every intent: of its content words into sim[], of its
  * stop words into csim[]. Returns the factor that turns content + lambda x stop into a cosine
- * where stop words count lambda times as much; ranking by content + stop needs no factor. Each word adds its own vector, so a word said twice
- * counts twice, and the length of the message's vector is taken as if its words shared no
- * feature (words rarely share n-grams; it keeps the sum linear). */
+ * where stop words count lambda times as much; ranking by content + stop needs no factor. Each word
+ * adds its own vector, so a word said twice counts twice, and the length of the message's vector is
+ * taken as if its words shared no feature (words rarely share n-grams; it keeps the sum linear). */
 static double similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *sim, float *csim)
 {
     size_t nint = nlu->bot->nintents;
@@ -123,8 +123,7 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
     }
     if (bot->nentities > 0) {
         pl__nlu_hash_tokens(&t, nlu->de); /* the entities' light stems */
-        rc = pl__nlu_entities(bot, nlu->lists, text, len, &t, scratch, &u.entities,
-                              &u.nentities);
+        rc = pl__nlu_entities(bot, nlu->lists, text, len, &t, scratch, &u.entities, &u.nentities);
         if (rc != 0)
             return rc;
     }

@@ -105,8 +105,8 @@ static int put_mark(builder_t *b, int kind, const char *s, size_t n, size_t star
     b->in_token = 0;
     pl__token_t *m = b->marks.n > 0 ? &((pl__token_t *)b->marks.p)[b->marks.n - 1] : NULL;
     if (kind == PL__TOK_PUNCT && m != NULL && m->kind == PL__TOK_PUNCT &&
-        (m->end == start || (m->start == start && m->end == end)) &&
-        m->len >= n && memcmp(b->mtext + m->off + m->len - n, s, n) == 0) {
+        (m->end == start || (m->start == start && m->end == end)) && m->len >= n &&
+        memcmp(b->mtext + m->off + m->len - n, s, n) == 0) {
         /* the run keeps its first character only: its text stays short */
         m->end = end;
         return 0;

@@ -12,27 +12,26 @@ typedef struct {
 } word_t;
 
 static const word_t en_small[] = {
-    {"zero", 0},      {"one", 1},        {"two", 2},        {"three", 3},     {"four", 4},
-    {"five", 5},      {"six", 6},        {"seven", 7},      {"eight", 8},     {"nine", 9},
-    {"ten", 10},      {"eleven", 11},    {"twelve", 12},    {"thirteen", 13}, {"fourteen", 14},
-    {"fifteen", 15},  {"sixteen", 16},   {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19},
-    {"twenty", 20},   {"thirty", 30},    {"forty", 40},     {"fifty", 50},    {"sixty", 60},
-    {"seventy", 70},  {"eighty", 80},    {"ninety", 90},
+    {"zero", 0},     {"one", 1},      {"two", 2},        {"three", 3},     {"four", 4},
+    {"five", 5},     {"six", 6},      {"seven", 7},      {"eight", 8},     {"nine", 9},
+    {"ten", 10},     {"eleven", 11},  {"twelve", 12},    {"thirteen", 13}, {"fourteen", 14},
+    {"fifteen", 15}, {"sixteen", 16}, {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19},
+    {"twenty", 20},  {"thirty", 30},  {"forty", 40},     {"fifty", 50},    {"sixty", 60},
+    {"seventy", 70}, {"eighty", 80},  {"ninety", 90},
 };
 
 /* German parts, longest first where one is a prefix of another ("sechzehn" before "sechs"). */
 static const word_t de_units[] = {
-    {"eins", 1}, {"eine", 1}, {"ein", 1},    {"zwei", 2},   {"zwo", 2},  {"drei", 3},
+    {"eins", 1}, {"eine", 1},  {"ein", 1},   {"zwei", 2},   {"zwo", 2},  {"drei", 3},
     {"vier", 4}, {"fuenf", 5}, {"sechs", 6}, {"sieben", 7}, {"acht", 8}, {"neun", 9},
 };
 static const word_t de_teens[] = {
-    {"zehn", 10},      {"elf", 11},       {"zwoelf", 12},   {"dreizehn", 13},
-    {"vierzehn", 14},  {"fuenfzehn", 15}, {"sechzehn", 16}, {"siebzehn", 17},
-    {"achtzehn", 18},  {"neunzehn", 19},
+    {"zehn", 10},      {"elf", 11},      {"zwoelf", 12},   {"dreizehn", 13}, {"vierzehn", 14},
+    {"fuenfzehn", 15}, {"sechzehn", 16}, {"siebzehn", 17}, {"achtzehn", 18}, {"neunzehn", 19},
 };
 static const word_t de_tens[] = {
-    {"zwanzig", 20}, {"dreissig", 30}, {"vierzig", 40},  {"fuenfzig", 50},
-    {"sechzig", 60}, {"siebzig", 70},  {"achtzig", 80},  {"neunzig", 90},
+    {"zwanzig", 20}, {"dreissig", 30}, {"vierzig", 40}, {"fuenfzig", 50},
+    {"sechzig", 60}, {"siebzig", 70},  {"achtzig", 80}, {"neunzig", 90},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -149,14 +148,11 @@ static int en_word(const char *s, size_t n, double *v)
 static double scale(const char *s, size_t n, int de)
 {
     if (de)
-        return eq(s, n, "hundert")                                ? 100
-               : eq(s, n, "tausend")                              ? 1000
+        return eq(s, n, "hundert")                                                 ? 100
+               : eq(s, n, "tausend")                                               ? 1000
                : (eq(s, n, "million") || eq(s, n, "millionen") || eq(s, n, "mio")) ? 1e6
-                                                                                    : 0;
-    return eq(s, n, "hundred")    ? 100
-           : eq(s, n, "thousand") ? 1000
-           : eq(s, n, "million")  ? 1e6
-                                  : 0;
+                                                                                   : 0;
+    return eq(s, n, "hundred") ? 100 : eq(s, n, "thousand") ? 1000 : eq(s, n, "million") ? 1e6 : 0;
 }
 
 /* Words that may stand inside a number written in words: "two hundred and five". */

@@ -357,7 +357,8 @@ static void matcher_threshold_zero_means_one_half(void **state)
 static void tokenize_keeps_punctuation_and_emoji_as_their_own_tokens(void **state)
 {
     (void)state;
-    const char *text = "Hallo!!! Kamera \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD f\xC3\xBCr 1.500 \xE2\x82\xAC\xE2\x80\xA6";
+    const char *text = "Hallo!!! Kamera \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD f\xC3\xBCr 1.500 "
+                       "\xE2\x82\xAC\xE2\x80\xA6";
     pl_arena_t a;
     pl_arena_init(&a, 0);
     pl__tokens_t t;
@@ -384,8 +385,8 @@ static void tokenize_keeps_punctuation_and_emoji_as_their_own_tokens(void **stat
         const pl__token_t *m = &t.marks[i];
         size_t n = m->end - m->start;
         if (m->kind != want[i].kind || m->len != strlen(want[i].text) ||
-            memcmp(t.marktext + m->off, want[i].text, m->len) != 0 ||
-            n != strlen(want[i].span) || memcmp(text + m->start, want[i].span, n) != 0)
+            memcmp(t.marktext + m->off, want[i].text, m->len) != 0 || n != strlen(want[i].span) ||
+            memcmp(text + m->start, want[i].span, n) != 0)
             fail_msg("mark %zu: kind %d text \"%.*s\" span \"%.*s\", want kind %d \"%s\" \"%s\"", i,
                      m->kind, (int)m->len, t.marktext + m->off, (int)n, text + m->start,
                      want[i].kind, want[i].text, want[i].span);
@@ -715,6 +716,36 @@ static void huge_messages_finish_and_allocate_only_in_scratch(void **state)
     understand_huge_message("en", "buy camera ");
 }
 
+/* Snowball stems of normalised words: inflections meet, in both languages; row-reporting. */
+static void stemmer_joins_inflections_in_both_languages(void **state)
+{
+    (void)state;
+    static const struct {
+        int de;
+        const char *a, *b; /* two forms that must share a stem */
+    } rows[] = {
+        {0, "cameras", "camera"},          {0, "recommending", "recommend"},
+        {0, "shipped", "shipping"},        {0, "photographs", "photograph"},
+        {1, "objektive", "objektiv"},      {1, "empfehlungen", "empfehlung"},
+        {1, "bestellung", "bestellungen"}, {1, "fotografieren", "fotografiere"},
+        {1, "guenstige", "guenstigen"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        pl__stemmer_t *st;
+        assert_int_equal(pl__stemmer_new(rows[i].de, &st), 0);
+        char sa[PL__STEM_MAX_WORD], sb[PL__STEM_MAX_WORD];
+        size_t la = pl__stemmer_stem(st, rows[i].a, strlen(rows[i].a), sa);
+        size_t lb = pl__stemmer_stem(st, rows[i].b, strlen(rows[i].b), sb);
+        if (la != lb || memcmp(sa, sb, la) != 0) {
+            print_error("row %zu: '%s' -> '%.*s' but '%s' -> '%.*s'\n", i, rows[i].a, (int)la, sa,
+                        rows[i].b, (int)lb, sb);
+            pl__stemmer_free(st);
+            fail();
+        }
+        pl__stemmer_free(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +756,7 @@ int main(void)
         cmocka_unit_test(normalize_appends_and_reports_limit),
         cmocka_unit_test(tokenize_spans_point_into_original_text),
         cmocka_unit_test(tokenize_keeps_punctuation_and_emoji_as_their_own_tokens),
+        cmocka_unit_test(stemmer_joins_inflections_in_both_languages),
         cmocka_unit_test(matcher_exact_example_scores_one),
         cmocka_unit_test(matcher_paraphrase_with_extra_words_reaches_threshold),
         cmocka_unit_test(matcher_german_paraphrase_with_ue_for_umlaut),

@@ -35,7 +35,7 @@ typedef struct {
     const char *entity; /* NULL: expect no match of any entity named below */
     const char *value;  /* list value, or the number as digits */
     const char *currency;
-    const char *span;   /* the original text the match must cover */
+    const char *span; /* the original text the match must cover */
 } row_t;
 
 /* Runs each row: the first match of the named entity must have the value, currency and span. */

@@ -148,13 +148,13 @@ static void awkward_messages_get_the_fallback_or_a_clear_error(void **state)
         pl_turn_t t;
         pl_arena_reset(&a);
         size_t len = rows[i].len ? rows[i].len : strlen(rows[i].text);
-        pl_event_t ev = {.text = rows[i].text, .len = len, .channel = PL_CHANNEL_WEB,
-                         .now_ms = 1767225600000LL};
+        pl_event_t ev = {
+            .text = rows[i].text, .len = len, .channel = PL_CHANNEL_WEB, .now_ms = 1767225600000LL};
         int rc = pl_runtime_turn(rt, &st, &ev, &a, &t);
-        if (rc != rows[i].rc || (rc == 0 && (t.nlu.intent != -1 || t.actions.understood ||
-                                             t.reply.n != 1))) {
-            print_error("row %zu: rc %d (want %d), intent %d, understood %d, %zu messages\n", i,
-                        rc, rows[i].rc, rc == 0 ? t.nlu.intent : -9,
+        if (rc != rows[i].rc ||
+            (rc == 0 && (t.nlu.intent != -1 || t.actions.understood || t.reply.n != 1))) {
+            print_error("row %zu: rc %d (want %d), intent %d, understood %d, %zu messages\n", i, rc,
+                        rows[i].rc, rc == 0 ? t.nlu.intent : -9,
                         rc == 0 ? t.actions.understood : -9, rc == 0 ? t.reply.n : 0);
             fail();
         }

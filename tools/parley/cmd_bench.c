@@ -49,8 +49,11 @@ static int bench_understand(const pl_runtime_t *rt, int json)
     static const struct {
         const char *name, *pattern;
     } shapes[] = {
-        {"one letter", "a"},         {"words", "camera budget "}, {"digits and commas", "1,"},
-        {"emoji", "\xF0\x9F\x93\xB7"}, {"combining marks", "a\xCC\x81\xCC\x82"},
+        {"one letter", "a"},
+        {"words", "camera budget "},
+        {"digits and commas", "1,"},
+        {"emoji", "\xF0\x9F\x93\xB7"},
+        {"combining marks", "a\xCC\x81\xCC\x82"},
     };
     static const size_t sizes[] = {1024, 4096, 16384, 65536};
     char *buf = pl_malloc(65536);
@@ -78,8 +81,8 @@ static int bench_understand(const pl_runtime_t *rt, int json)
             }
             double ns_per_byte = (t1 - t0) * 1000.0 / reps / (double)len;
             if (json)
-                printf("%s{\"shape\":\"%s\",\"bytes\":%zu,\"ns_per_byte\":%.2f}",
-                       s || z ? "," : "", shapes[s].name, len, ns_per_byte);
+                printf("%s{\"shape\":\"%s\",\"bytes\":%zu,\"ns_per_byte\":%.2f}", s || z ? "," : "",
+                       shapes[s].name, len, ns_per_byte);
             else
                 printf("  %3zu KiB: %7.2f ns/byte", sizes[z] / 1024, ns_per_byte);
         }
@@ -97,7 +100,6 @@ static const char *const extra_en[] = {"800 euros", "about 1500", "what is the w
                                        "asdf qwerty", "I don't know"};
 static const char *const extra_de[] = {
     "800 Euro", "so etwa 1.500", "wie ist das Wetter auf dem Mars", "asdf qwertz", "weiß nicht"};
-
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -111,7 +111,8 @@ static int dataset_read(const char *path, dataset_t *ds, size_t *bad)
         if (header) {
             header = 0;
             if (tab == NULL || strncmp(p, "intent\t", 7) != 0) {
-                fprintf(stderr, "parley eval: '%s' does not start with the header 'intent<TAB>text'\n",
+                fprintf(stderr,
+                        "parley eval: '%s' does not start with the header 'intent<TAB>text'\n",
                         path);
                 return PL_EINVAL;
             }
@@ -316,12 +317,15 @@ static int parse_seeds(const char *s, uint64_t *seeds, size_t *n)
 
 int pl_cmd_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"train", required_argument, NULL, 'r'}, {"test", required_argument, NULL, 't'},
-        {"lang", required_argument, NULL, 'l'},  {"shots", required_argument, NULL, 'k'},
-        {"seed", required_argument, NULL, 's'},  {"threshold", required_argument, NULL, 'T'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"train", required_argument, NULL, 'r'},
+                                         {"test", required_argument, NULL, 't'},
+                                         {"lang", required_argument, NULL, 'l'},
+                                         {"shots", required_argument, NULL, 'k'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"threshold", required_argument, NULL, 'T'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(help, stdout);
         return 0;
