@@ -76,6 +76,31 @@ static double confidence(double sim)
     return 1 / (1 + exp(-P.slope * (sim - P.centre)));
 }
 
+/* Words and numbers, punctuation and emoji merged into one list in text order. */
+static int public_tokens(const pl__tokens_t *t, pl_arena_t *scratch, pl_understanding_t *u)
+{
+    size_t n = t->ntoks + t->nmarks, i = 0, j = 0;
+    pl_token_t *out = pl_arena_alloc(scratch, (n + 1) * sizeof(*out));
+    if (out == NULL)
+        return PL_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        int word = j == t->nmarks || (i < t->ntoks && t->toks[i].start <= t->marks[j].start);
+        const pl__token_t *x = word ? &t->toks[i++] : &t->marks[j++];
+        pl_token_kind_t kind = x->kind == PL__TOK_NUMBER ? PL_TOKEN_NUMBER
+                               : x->kind == PL__TOK_PUNCT ? PL_TOKEN_PUNCT
+                               : x->kind == PL__TOK_EMOJI ? PL_TOKEN_EMOJI
+                                                          : PL_TOKEN_WORD;
+        out[k] = (pl_token_t){.kind = kind,
+                              .text = (word ? t->norm : t->marktext) + x->off,
+                              .len = x->len,
+                              .start = x->start,
+                              .end = x->end};
+    }
+    u->tokens = out;
+    u->ntokens = n;
+    return 0;
+}
+
 int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_arena_t *scratch,
                       pl_understanding_t *out)
 {
@@ -116,6 +141,9 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
         if (k > 0 && u.top[k].score > u.top[k - 1].score)
             u.top[k].score = u.top[k - 1].score;
     }
+    rc = public_tokens(&t, scratch, &u);
+    if (rc != 0)
+        return rc;
     if (u.ntop > 0) {
         u.confidence = u.top[0].score;
         if (u.confidence >= nlu->threshold)

@@ -31,6 +31,17 @@ typedef struct {
     double score; /* 0..1 */
 } pl_intent_score_t;
 
+/* A token of the message, for readers of style (persona signals). */
+typedef enum { PL_TOKEN_WORD, PL_TOKEN_NUMBER, PL_TOKEN_PUNCT, PL_TOKEN_EMOJI } pl_token_kind_t;
+
+typedef struct {
+    pl_token_kind_t kind;
+    const char *text;  /* normalised (words, numbers, punctuation) or as written (emoji);
+                          not NUL-terminated */
+    size_t len;
+    size_t start, end; /* byte span in the original text */
+} pl_token_t;
+
 typedef struct {
     pl_intent_score_t top[3]; /* best first */
     size_t ntop;
@@ -38,6 +49,8 @@ typedef struct {
     double confidence; /* top[0].score, or 0 */
     pl_entity_match_t *entities; /* in scratch */
     size_t nentities;
+    pl_token_t *tokens; /* every token in text order, in scratch */
+    size_t ntokens;
 } pl_understanding_t;
 
 /* Understands one message of len bytes (the caller caps the length: the runtime allows
