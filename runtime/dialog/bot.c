@@ -69,7 +69,34 @@ int pl_bot_entity(const pl_bot_t *bot, const char *id)
     FIND(bot->entities, bot->nentities, id);
 }
 
+int pl_bot_persona(const pl_bot_t *bot, const char *id)
+{
+    FIND(bot->personas, bot->npersonas, id);
+}
+
+int pl_bot_tone(const pl_bot_t *bot, const char *tone)
+{
+    if (tone == NULL)
+        return -1;
+    for (size_t i = 0; i < bot->ntones; i++)
+        if (strcmp(bot->tones[i], tone) == 0)
+            return (int)i;
+    return -1;
+}
+
 int pl_flow_step(const pl_flow_t *flow, const char *id)
 {
     FIND(flow->steps, flow->nsteps, id);
+}
+
+static const char *const builtin_signals[PL_SIG_BUILTIN_COUNT] = {
+    "formal",        "casual",    "emoji",      "exclamation", "shouting", "long_message",
+    "short_message", "fast_pace", "hesitation", "urgency",     "voice",    "returning"};
+
+const char *pl_signal_name(const pl_bot_t *bot, int i)
+{
+    if (i >= 0 && i < PL_SIG_BUILTIN_COUNT)
+        return builtin_signals[i];
+    i -= PL_SIG_BUILTIN_COUNT;
+    return bot != NULL && i >= 0 && (size_t)i < bot->nsignals ? bot->signals[i].id : "?";
 }

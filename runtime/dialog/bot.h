@@ -10,6 +10,8 @@
 #include <regex.h>
 #include <stddef.h>
 
+struct pl_bot;
+
 /* Where something was written: for diagnostics that come after loading. */
 typedef struct {
     const char *file;
@@ -174,6 +176,60 @@ typedef struct {
     pl_pos_t pos;
 } pl_offer_t;
 
+/* Signals of how a customer writes, read by persona/. The built-in ones come first; a bot's
+ * own word-list signals follow, numbered from PL_SIG_BUILTIN_COUNT. */
+typedef enum {
+    PL_SIG_FORMAL,
+    PL_SIG_CASUAL,
+    PL_SIG_EMOJI,
+    PL_SIG_EXCLAMATION,
+    PL_SIG_SHOUTING,
+    PL_SIG_LONG_MESSAGE,
+    PL_SIG_SHORT_MESSAGE,
+    PL_SIG_FAST_PACE,
+    PL_SIG_HESITATION,
+    PL_SIG_URGENCY,
+    PL_SIG_VOICE,
+    PL_SIG_RETURNING,
+    PL_SIG_BUILTIN_COUNT
+} pl_builtin_signal_t;
+
+#define PL_MAX_CUSTOM_SIGNALS 32
+#define PL_MAX_SIGNALS (PL_SIG_BUILTIN_COUNT + PL_MAX_CUSTOM_SIGNALS)
+
+/* The name of signal i of bot (built-in or the bot's own); "?" when out of range. */
+const char *pl_signal_name(const struct pl_bot *bot, int i);
+
+/* A bot's own signal: a list of words or phrases, matched after NLU normalisation. */
+typedef struct {
+    const char *id;
+    const char **words;
+    size_t nwords;
+    pl_pos_t pos;
+} pl_signal_def_t;
+
+typedef struct {
+    int signal; /* see pl_builtin_signal_t */
+    double weight;
+} pl_persona_signal_t;
+
+typedef struct {
+    const char *id;
+    pl_persona_signal_t *signals;
+    size_t nsignals;
+    const char *tone; /* NULL: the bot's default tone */
+    int emoji;        /* emoji allowed in replies */
+    int max_options;  /* quick replies shown at most; 0: all */
+    int patience;     /* misunderstandings before a human is offered; 0: the fallback's */
+    pl_pos_t pos;
+} pl_persona_t;
+
+/* German address forms (dialog/address.c): PL_ADDRESS_DU | PL_ADDRESS_SIE bits for the forms
+ * text uses: "du/dich/dir/dein..." and "Sie/Ihnen/Ihr..." with a capital inside a sentence. */
+#define PL_ADDRESS_DU 1
+#define PL_ADDRESS_SIE 2
+int pl_address_of(const char *text);
+
 typedef struct {
     pl_text_t say;      /* when the bot did not understand */
     int escalate_after; /* misunderstandings in a row before escalating; 0: never */
@@ -203,6 +259,12 @@ typedef struct pl_bot {
     size_t noffers;
     pl_fallback_t fallback;
 
+    pl_signal_def_t *signals; /* the bot's own signals */
+    size_t nsignals;
+    pl_persona_t *personas;
+    size_t npersonas;
+    int *tone_address; /* per tone: PL_ADDRESS_* bits its German texts use */
+
     const char **files; /* every file the bot was read from, main file first */
     size_t nfiles;
 } pl_bot_t;
@@ -224,6 +286,8 @@ int pl_bot_flow(const pl_bot_t *bot, const char *id);
 int pl_bot_slot(const pl_bot_t *bot, const char *id);
 int pl_bot_offer(const pl_bot_t *bot, const char *id);
 int pl_bot_entity(const pl_bot_t *bot, const char *id);
+int pl_bot_persona(const pl_bot_t *bot, const char *id);
+int pl_bot_tone(const pl_bot_t *bot, const char *tone);
 int pl_flow_step(const pl_flow_t *flow, const char *id);
 
 #endif

@@ -11,10 +11,10 @@
 
 /* ---- files and includes ---- */
 
-static const char *const main_keys[] = {"bot",   "include", "intents", "entities",
-                                        "slots", "flows",   "offers",  "fallback"};
-static const char *const include_keys[] = {"include", "intents", "entities",
-                                           "slots",   "flows",   "offers"};
+static const char *const main_keys[] = {"bot",   "include", "intents",  "entities", "slots",
+                                        "flows", "offers",  "fallback", "signals",  "personas"};
+static const char *const include_keys[] = {"include", "intents", "entities", "slots",
+                                           "flows",   "offers",  "signals",  "personas"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "dir/of/base" + rel, unless rel is absolute. */
@@ -603,18 +603,23 @@ static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *
     if (rc == 0 && L->docs[0].root != NULL) {
         const pl_ynode_t *root = L->docs[0].root;
         read_meta(L, root);
-        section_t intents, entities, slots, offers, flows;
+        section_t intents, entities, slots, offers, flows, signals, personas;
         gather(L, "entities", "entity", &entities);
         gather(L, "intents", "intent", &intents);
         gather(L, "slots", "slot", &slots);
         gather(L, "offers", "offer", &offers);
         gather(L, "flows", "flow", &flows);
+        gather(L, "signals", "signal", &signals);
+        gather(L, "personas", "persona", &personas);
         read_entities(L, &entities);
         read_intents(L, &intents);
         read_slots(L, &slots);
         read_offers(L, &offers);
+        pl__read_signals(L, signals.keys, signals.vals, signals.n);
+        pl__read_personas(L, personas.keys, personas.vals, personas.n);
         pl__read_flows(L, flows.keys, flows.vals, flows.n);
         pl__read_fallback(L, pl_ymap_get(root, "fallback"));
+        pl__check_address(L);
         if (!L->oom)
             pl__validate(L, d->errors > errors_before);
     }

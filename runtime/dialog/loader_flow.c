@@ -462,6 +462,10 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
         if (!pl__want_id(L, v, head == 3 ? "a persona" : "a consent name"))
             return 0;
         c->name = pl__str(L, v->str);
+        if (head == 3 && (c->index = pl_bot_persona(bot, v->str)) < 0) {
+            PL__UNKNOWN(L, v, "persona", v->str, bot->personas, bot->npersonas);
+            return 0;
+        }
         return 1;
     case 6:
         c->kind = PL_COND_OFFERED;
