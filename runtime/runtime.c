@@ -11,6 +11,7 @@
 struct pl_runtime {
     pl_bot_t *bot;
     pl_nlu_t *nlu;
+    pl_persona_index_t *persona;
     int refs;
 };
 
@@ -21,7 +22,10 @@ int pl_runtime_load(const char *path, pl_diags_t *d, pl_runtime_t **out)
     if (rc != 0)
         return rc;
     pl_runtime_t *rt = pl_calloc(1, sizeof(*rt));
-    if (rt == NULL || (rc = pl_nlu_new(bot, &rt->nlu)) != 0) {
+    if (rt == NULL || (rc = pl_nlu_new(bot, &rt->nlu)) != 0 ||
+        (rc = pl_persona_index_new(bot, &rt->persona)) != 0) {
+        if (rt != NULL)
+            pl_nlu_free(rt->nlu);
         pl_free(rt);
         pl_bot_free(bot);
         return rc ? rc : PL_ENOMEM;
@@ -43,6 +47,7 @@ void pl_runtime_unref(pl_runtime_t *rt)
     if (rt == NULL || --rt->refs > 0)
         return;
     pl_nlu_free(rt->nlu);
+    pl_persona_index_free(rt->persona);
     pl_bot_free(rt->bot);
     pl_free(rt);
 }
@@ -83,6 +88,40 @@ static uint64_t turn_seed(const cJSON *state)
     return h ^ (uint64_t)(cJSON_IsNumber(turn) ? turn->valueint : 0) * 0x9e3779b97f4a7c15ULL;
 }
 
+/* Signals of this message, then persona and tone, into the new state. */
+static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *ev,
+                        const char *text, pl_arena_t *scratch, pl_turn_t *out)
+{
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(state, "last_message_at");
+    const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "intent"));
+    const cJSON *consent = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation");
+    const pl_bot_t *bot = rt->bot;
+    pl_signal_input_t si = {
+        .text = text,
+        .len = ev->len,
+        .u = &out->nlu,
+        .channel = ev->channel,
+        .gap_ms = cJSON_IsNumber(last) ? ev->now_ms - (int64_t)last->valuedouble : -1,
+        .repeated = prev != NULL && out->nlu.intent >= 0 &&
+                    strcmp(prev, bot->intents[out->nlu.intent].id) == 0,
+        .returning = cJSON_IsTrue(consent) &&
+                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning")),
+    };
+    int rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
+    if (rc == 0)
+        rc = pl_persona_update(bot, state, &out->signals, pl_address_of(text), &out->persona);
+    if (rc != 0)
+        return rc;
+    cJSON *at = cJSON_CreateNumber((double)ev->now_ms);
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "last_message_at");
+    if (at == NULL || !cJSON_AddItemToObject(state, "last_message_at", at)) {
+        cJSON_Delete(at);
+        return PL_ENOMEM;
+    }
+    return 0;
+}
+
 int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
                     pl_arena_t *scratch, pl_turn_t *out)
 {
@@ -99,6 +138,11 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
     cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
     if (next == NULL)
         return PL_ENOMEM;
+    rc = read_persona(rt, next, ev, text, scratch, out);
+    if (rc != 0) {
+        cJSON_Delete(next);
+        return rc;
+    }
     pl_input_t in = {
         .text = text,
         .channel = ev->channel,

@@ -9,6 +9,7 @@
 #include "dialog/bot.h"
 #include "dialog/engine.h"
 #include "nlu/nlu.h"
+#include "persona/persona.h"
 #include "render/reply.h"
 
 #include <cjson/cJSON.h>
@@ -38,6 +39,8 @@ typedef struct {
 
 typedef struct {
     pl_understanding_t nlu;
+    pl_signals_t signals;        /* how this message was written */
+    pl_persona_choice_t persona; /* who the customer seems to be, and the tone */
     pl_actions_t actions;
     pl_reply_t reply;
 } pl_turn_t;
@@ -51,7 +54,8 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
                     pl_arena_t *scratch, pl_turn_t *out);
 
 /* The turn as one JSON object for tools and tests: intent, confidence, intents (top 3 with
- * scores), entities, flow, step, slots, messages, trace, understood. Returns NULL on
+ * scores), entities, flow, step, slots, messages, trace, understood, persona, tone and
+ * signals (this message's, by name). Returns NULL on
  * allocation failure; free with cJSON_Delete. */
 cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn_t *turn);
 

@@ -61,6 +61,16 @@ cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn
             cJSON_Delete(s);
     }
     ok = ok && cJSON_AddBoolToObject(o, "understood", turn->actions.understood) != NULL;
+    ok = ok && add(o, "persona",
+                   turn->persona.persona ? cJSON_CreateString(turn->persona.persona)
+                                         : cJSON_CreateNull());
+    ok = ok && add(o, "tone", cJSON_CreateString(turn->persona.tone ? turn->persona.tone : ""));
+    cJSON *sig = ok ? cJSON_AddObjectToObject(o, "signals") : NULL;
+    ok = ok && sig != NULL;
+    for (int i = 0; ok && i < turn->signals.n; i++)
+        if (turn->signals.v[i] > 0)
+            ok = cJSON_AddNumberToObject(sig, pl_signal_name(bot, i),
+                                         (double)(int)(turn->signals.v[i] * 100) / 100) != NULL;
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

@@ -438,7 +438,12 @@ static void not_understood(turn_t *t)
     const pl_fallback_t *fb = &t->bot->fallback;
     int n = get_int(t->state, "misunderstood") + 1;
     t->out->understood = 0;
-    if (fb->escalate_after > 0 && n >= fb->escalate_after && fb->escalate_flow >= 0) {
+    /* some customers forgive a bot nothing: their persona's patience comes first */
+    int after = fb->escalate_after;
+    int p = pl_bot_persona(t->bot, get_str(t->state, "persona"));
+    if (p >= 0 && t->bot->personas[p].patience > 0 && fb->escalate_flow >= 0)
+        after = t->bot->personas[p].patience;
+    if (after > 0 && n >= after && fb->escalate_flow >= 0) {
         trace(t, "%d misunderstandings in a row; escalating to flow '%s'", n,
               t->bot->flows[fb->escalate_flow].id);
         set_num(t, t->state, "misunderstood", 0);

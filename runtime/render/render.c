@@ -5,6 +5,7 @@
 #include "render/template.h"
 
 #include <string.h>
+#include <utf8proc.h>
 
 const pl_variant_t *pl_render_variant(const pl_text_t *text, const char *tone, pl_channel_t ch)
 {
@@ -24,6 +25,48 @@ const pl_variant_t *pl_render_variant(const pl_text_t *text, const char *tone, p
     if (channel_only != NULL)
         return channel_only;
     return &text->variants[0];
+}
+
+/* The variant's name as authors write it. */
+static const char *variant_name(const pl_variant_t *v, pl_arena_t *scratch)
+{
+    if (v->tone == NULL && v->channel < 0)
+        return "default";
+    if (v->channel < 0)
+        return v->tone;
+    if (v->tone == NULL)
+        return pl_channel_name((pl_channel_t)v->channel);
+    return pl_arena_printf(scratch, "%s/%s", v->tone, pl_channel_name((pl_channel_t)v->channel));
+}
+
+/* Drops emoji (pictographs, flags, skin tones, joiners and variation selectors) from s, and a
+ * space left doubled by one. For personas that want no emoji. */
+static void strip_emoji(char *s)
+{
+    size_t r = 0, w = 0, len = strlen(s);
+    while (r < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + r,
+                                              (utf8proc_ssize_t)(len - r), &cp);
+        if (n <= 0) {
+            s[w++] = s[r++];
+            continue;
+        }
+        int bc = utf8proc_get_property(cp)->boundclass;
+        int emoji = bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
+                    bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR || cp == 0x200D ||
+                    cp == 0xFE0F || (cp >= 0x1F3FB && cp <= 0x1F3FF);
+        if (!emoji) {
+            memmove(s + w, s + r, (size_t)n);
+            w += (size_t)n;
+        } else if (w > 0 && s[w - 1] == ' ' && r + (size_t)n < len && s[r + (size_t)n] == ' ') {
+            r++; /* one of the two spaces around it goes */
+        }
+        r += (size_t)n;
+    }
+    while (w > 0 && s[w - 1] == ' ')
+        w--;
+    s[w] = '\0';
 }
 
 /* splitmix64: a small, well-mixed step so that one seed gives one choice per message. */
@@ -54,6 +97,11 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
     if (tone == NULL)
         tone = bot->default_tone;
     out->n = 0;
+    const pl_persona_t *persona = NULL;
+    int pi = pl_bot_persona(
+        bot, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona")));
+    if (pi >= 0)
+        persona = &bot->personas[pi];
     pl_strbuf_t buf;
     pl_strbuf_init(&buf, 64 * 1024);
     int rc = 0;
@@ -67,6 +115,9 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
         m->tone = tone;
         m->quick_replies = a->quick_replies;
         m->nquick_replies = a->nquick_replies;
+        if (persona && persona->max_options > 0 &&
+            m->nquick_replies > (size_t)persona->max_options)
+            m->nquick_replies = (size_t)persona->max_options;
         pl_template_ctx_t ctx = {.bot = bot, .state = state};
         if (a->kind == PL_ACT_OFFER) {
             const cJSON *snap = offer_snapshot(state, a->offer);
@@ -90,16 +141,21 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
             continue;
         }
         const pl_variant_t *v = pl_render_variant(a->text, tone, channel);
+        m->variant = variant_name(v, scratch);
         size_t pick = v->nalts > 1 ? (size_t)(mix(seed + i) % v->nalts) : 0;
         pl_strbuf_clear(&buf);
         rc = pl_template_expand(v->alts[pick], &ctx, &buf);
         if (rc != 0)
             break;
-        m->text = pl_arena_strdup(scratch, pl_strbuf_str(&buf));
-        if (m->text == NULL)
+        char *text = pl_arena_strdup(scratch, pl_strbuf_str(&buf));
+        if (text == NULL) {
             rc = PL_ENOMEM;
-        else
-            out->n++;
+            break;
+        }
+        if (persona && !persona->emoji)
+            strip_emoji(text);
+        m->text = text;
+        out->n++;
     }
     pl_strbuf_cleanup(&buf);
     return rc;

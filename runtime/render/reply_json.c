@@ -8,7 +8,8 @@ static cJSON *message_json(const pl_message_t *m)
     cJSON *o = cJSON_CreateObject();
     if (o == NULL || !cJSON_AddStringToObject(o, "type", kinds[m->kind]) ||
         !cJSON_AddStringToObject(o, "text", m->text) ||
-        !cJSON_AddStringToObject(o, "tone", m->tone ? m->tone : ""))
+        !cJSON_AddStringToObject(o, "tone", m->tone ? m->tone : "") ||
+        !cJSON_AddStringToObject(o, "variant", m->variant ? m->variant : ""))
         goto fail;
     if (m->nquick_replies > 0) {
         cJSON *qr = cJSON_AddArrayToObject(o, "quick_replies");

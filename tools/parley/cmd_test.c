@@ -30,7 +30,7 @@ static const char *const conv_keys[] = {"name", "channel", "turns"};
 static const char *const turn_keys[] = {
     "user",          "channel", "wait", "reply", "reply_contains", "reply_not_contains",
     "reply_matches", "intent",  "flow", "step",  "slots",          "offer",
-    "handoff"};
+    "handoff",       "persona", "tone"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
@@ -200,6 +200,12 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "step")));
     if ((n = pl_ymap_get(tn, "slots")) != NULL && n->kind == PL_Y_MAP)
         expect_slots(r, n, turn, user, state);
+    if ((n = pl_ymap_get(tn, "persona")) != NULL)
+        expect_name(r, n, turn, user, "persona",
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona")));
+    if ((n = pl_ymap_get(tn, "tone")) != NULL)
+        expect_name(r, n, turn, user, "tone",
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "tone")));
     if ((n = pl_ymap_get(tn, "offer")) != NULL && n->kind == PL_Y_SCALAR) {
         int found = 0;
         for (size_t i = 0; i < t->reply.n; i++)
@@ -247,7 +253,8 @@ static int valid_turn(run_t *r, const pl_ynode_t *tn)
     }
     if ((n = pl_ymap_get(tn, "slots")) != NULL && n->kind != PL_Y_MAP)
         ok = bad(r, n, "'slots' must be a mapping of slot names to expected values");
-    static const char *const texts[] = {"reply", "intent", "flow", "step", "offer", "handoff"};
+    static const char *const texts[] = {"reply", "intent",  "flow",    "step",
+                                        "offer", "handoff", "persona", "tone"};
     for (size_t i = 0; i < COUNT(texts); i++)
         if ((n = pl_ymap_get(tn, texts[i])) != NULL && n->kind != PL_Y_SCALAR)
             ok = bad(r, n, "this expectation must be a single text");

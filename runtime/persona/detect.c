@@ -1,0 +1,166 @@
+/* Persona detection over a conversation: each turn's signals add to evidence that fades
+ * (recent turns count most); a persona is chosen only when it leads for two turns in a row,
+ * so one odd message never flips it. The tone follows the persona, within the German address
+ * form the customer uses: the bot keeps "Sie" until the customer clearly says "du". */
+#include "persona/persona.h"
+#include "base/error.h"
+
+#include <string.h>
+
+/* What a turn's evidence keeps of the turns before: half. */
+#define DECAY 0.5
+/* A persona needs this much weighted evidence to be chosen at all. */
+#define MIN_SCORE 1.0
+/* To take over from the current persona, a rival must lead it by this much. */
+#define MARGIN 0.3
+/* Turns a new leader must lead in a row before it is taken. */
+#define STREAK 2
+
+static int set_str(cJSON *o, const char *key, const char *v)
+{
+    cJSON *item = cJSON_CreateString(v);
+    if (item == NULL)
+        return PL_ENOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return PL_ENOMEM;
+    }
+    return 0;
+}
+
+static int set_num(cJSON *o, const char *key, double v)
+{
+    cJSON *item = cJSON_CreateNumber(v);
+    if (item == NULL)
+        return PL_ENOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return PL_ENOMEM;
+    }
+    return 0;
+}
+
+/* The decayed evidence plus this turn's signals, written back to state. */
+static int add_evidence(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, double *e)
+{
+    cJSON *old = cJSON_GetObjectItemCaseSensitive(state, "persona_evidence");
+    cJSON *ev = cJSON_CreateObject();
+    if (ev == NULL)
+        return PL_ENOMEM;
+    for (int i = 0; i < s->n; i++) {
+        const char *name = pl_signal_name(bot, i);
+        const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, name);
+        e[i] = (cJSON_IsNumber(prev) ? prev->valuedouble * DECAY : 0) + s->v[i];
+        if (e[i] >= 0.01 && cJSON_AddNumberToObject(ev, name, (double)(int)(e[i] * 1000) / 1000) == NULL) {
+            cJSON_Delete(ev);
+            return PL_ENOMEM;
+        }
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_evidence");
+    if (!cJSON_AddItemToObject(state, "persona_evidence", ev)) {
+        cJSON_Delete(ev);
+        return PL_ENOMEM;
+    }
+    return 0;
+}
+
+static double score(const pl_persona_t *p, const double *e)
+{
+    double sc = 0;
+    for (size_t k = 0; k < p->nsignals; k++)
+        sc += p->signals[k].weight * e[p->signals[k].signal];
+    return sc;
+}
+
+/* The tone for persona p (NULL: none) that fits the address form: a tone whose German texts
+ * say "du" is not used while the customer is addressed with "Sie", and the other way round. */
+static const char *fitting_tone(const pl_bot_t *bot, const pl_persona_t *p, int address)
+{
+    const char *want = p && p->tone ? p->tone : bot->default_tone;
+    if (address == 0 || bot->tone_address == NULL)
+        return want;
+    int other = address == PL_ADDRESS_SIE ? PL_ADDRESS_DU : PL_ADDRESS_SIE;
+    int t = pl_bot_tone(bot, want);
+    if (t < 0 || (bot->tone_address[t] & other) == 0)
+        return want;
+    /* the default tone if it fits, else the first tone that does */
+    int d = pl_bot_tone(bot, bot->default_tone);
+    if (d >= 0 && (bot->tone_address[d] & other) == 0)
+        return bot->default_tone;
+    for (size_t i = 0; i < bot->ntones; i++)
+        if ((bot->tone_address[i] & other) == 0)
+            return bot->tones[i];
+    return want;
+}
+
+/* German address form: "Sie" until the customer clearly uses "du" (and back again). */
+static int update_address(const pl_bot_t *bot, cJSON *state, int forms, int *address)
+{
+    *address = 0;
+    if (strcmp(bot->language, "de") != 0)
+        return 0;
+    const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "address"));
+    int du = cur != NULL && strcmp(cur, "du") == 0;
+    if (forms == PL_ADDRESS_DU)
+        du = 1;
+    else if (forms == PL_ADDRESS_SIE)
+        du = 0;
+    *address = du ? PL_ADDRESS_DU : PL_ADDRESS_SIE;
+    return set_str(state, "address", du ? "du" : "Sie");
+}
+
+int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
+                      int address_forms, pl_persona_choice_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    double e[PL_MAX_SIGNALS] = {0};
+    int rc = add_evidence(bot, state, s, e);
+    int address;
+    if (rc == 0)
+        rc = update_address(bot, state, address_forms, &address);
+    if (rc != 0)
+        return rc;
+
+    const char *cur_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona"));
+    int cur = pl_bot_persona(bot, cur_id);
+    int lead = -1;
+    double lead_sc = 0, cur_sc = cur >= 0 ? score(&bot->personas[cur], e) : 0;
+    for (size_t i = 0; i < bot->npersonas; i++) {
+        double sc = score(&bot->personas[i], e);
+        if (sc > lead_sc) {
+            lead_sc = sc;
+            lead = (int)i;
+        }
+    }
+    const char *cand_id =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona_candidate"));
+    const cJSON *streak_item = cJSON_GetObjectItemCaseSensitive(state, "persona_streak");
+    int streak = cJSON_IsNumber(streak_item) ? streak_item->valueint : 0;
+    int challenger = lead >= 0 && lead != cur && lead_sc >= MIN_SCORE && lead_sc >= cur_sc + MARGIN;
+    if (!challenger) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_candidate");
+        streak = 0;
+    } else {
+        const char *lead_id = bot->personas[lead].id;
+        streak = cand_id != NULL && strcmp(cand_id, lead_id) == 0 ? streak + 1 : 1;
+        if (streak >= STREAK) {
+            cur = lead;
+            streak = 0;
+            out->switched = 1;
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_candidate");
+            rc = set_str(state, "persona", lead_id);
+        } else {
+            rc = set_str(state, "persona_candidate", lead_id);
+        }
+    }
+    if (rc == 0)
+        rc = set_num(state, "persona_streak", streak);
+    const pl_persona_t *p = cur >= 0 ? &bot->personas[cur] : NULL;
+    out->persona = p ? p->id : NULL;
+    out->tone = fitting_tone(bot, p, address);
+    if (rc == 0)
+        rc = set_str(state, "tone", out->tone);
+    return rc;
+}
