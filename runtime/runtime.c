@@ -111,6 +111,8 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     int rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
         rc = pl_persona_update(bot, state, &out->signals, pl_address_of(text), &out->persona);
+    if (rc == 0)
+        rc = pl_interests_update(bot, state, &out->nlu);
     if (rc != 0)
         return rc;
     cJSON *at = cJSON_CreateNumber((double)ev->now_ms);

@@ -65,6 +65,9 @@ cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn
                    turn->persona.persona ? cJSON_CreateString(turn->persona.persona)
                                          : cJSON_CreateNull());
     ok = ok && add(o, "tone", cJSON_CreateString(turn->persona.tone ? turn->persona.tone : ""));
+    const char *interest =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "interest"));
+    ok = ok && add(o, "interest", interest ? cJSON_CreateString(interest) : cJSON_CreateNull());
     cJSON *sig = ok ? cJSON_AddObjectToObject(o, "signals") : NULL;
     ok = ok && sig != NULL;
     for (int i = 0; ok && i < turn->signals.n; i++)

@@ -90,7 +90,8 @@ typedef enum {
     PL_COND_OFFERED,
     PL_COND_ALL,
     PL_COND_ANY,
-    PL_COND_NOT
+    PL_COND_NOT,
+    PL_COND_INTEREST
 } pl_cond_kind_t;
 
 typedef enum {

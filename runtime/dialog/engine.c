@@ -263,6 +263,10 @@ static int eval(turn_t *t, const pl_cond_t *c)
         }
         return 0;
     }
+    case PL_COND_INTEREST: {
+        const char *i = get_str(st, "interest");
+        return i != NULL && strcmp(i, c->name) == 0;
+    }
     case PL_COND_ALL:
         for (size_t i = 0; i < c->nkids; i++)
             if (!eval(t, &c->kids[i]))

@@ -242,11 +242,41 @@ int pl__read_text(pl__loader_t *L, const pl_ynode_t *n, pl_text_t *out, const ch
 
 /* ---- conditions ---- */
 
-static const char *const cond_heads[] = {"slot",    "intent",  "channel", "persona", "tone",
-                                         "consent", "offered", "all",     "any",     "not"};
+static const char *const cond_heads[] = {"slot",    "intent",  "channel", "persona",
+                                         "tone",    "consent", "offered", "all",
+                                         "any",     "not",     "interest"};
 static const char *const slot_ops[] = {"filled", "is", "is_not", "below", "above"};
 
 static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int depth);
+
+/* An interest is an intent or a value of a list entity: what customers talk about. */
+static int check_interest(pl__loader_t *L, const pl_ynode_t *v)
+{
+    const pl_bot_t *bot = L->bot;
+    if (pl_bot_intent(bot, v->str) >= 0)
+        return 1;
+    size_t n = bot->nintents;
+    for (size_t e = 0; e < bot->nentities; e++)
+        for (size_t k = 0; k < bot->entities[e].nvalues; k++, n++)
+            if (strcmp(bot->entities[e].values[k].value, v->str) == 0)
+                return 1;
+    const char **names = pl__alloc(L, n, sizeof(*names));
+    size_t m = 0;
+    for (size_t i = 0; names && i < bot->nintents; i++)
+        names[m++] = bot->intents[i].id;
+    for (size_t e = 0; names && e < bot->nentities; e++)
+        for (size_t k = 0; k < bot->entities[e].nvalues; k++)
+            names[m++] = bot->entities[e].values[k].value;
+    const char *guess = names ? pl_did_you_mean(v->str, names, m) : NULL;
+    if (guess)
+        pl__err(L, v, "unknown interest '%s' (did you mean '%s'?); an interest is an intent or "
+                      "a value of a list entity",
+                v->str, guess);
+    else
+        pl__err(L, v, "unknown interest '%s'; an interest is an intent or a value of a list entity",
+                v->str);
+    return 0;
+}
 
 static int read_cond_list(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int depth)
 {
@@ -407,7 +437,7 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
     if (v == NULL) {
         pl__err(L, n,
                 "a condition needs one of slot, intent, channel, persona, tone, consent, offered, "
-                "all, any, not");
+                "interest, all, any, not");
         return 0;
     }
     if (head != 0) {
@@ -482,6 +512,12 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
     case 8:
         c->kind = head == 7 ? PL_COND_ALL : PL_COND_ANY;
         return read_cond_list(L, v, c, depth);
+    case 10:
+        c->kind = PL_COND_INTEREST;
+        if (!pl__want_id(L, v, "an interest"))
+            return 0;
+        c->name = pl__str(L, v->str);
+        return check_interest(L, v);
     default:
         c->kind = PL_COND_NOT;
         c->kids = pl__alloc(L, 1, sizeof(*c->kids));

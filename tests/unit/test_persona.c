@@ -273,6 +273,63 @@ static void lint_warns_about_mixed_address_forms(void **state)
     free(diag);
 }
 
+static const char shop_bot[] =
+    "bot: {id: s, name: S, language: en}\n"
+    "intents:\n"
+    "  ask_camera: [tell me about DSLR cameras, is a DSLR good for travel, which lenses fit a "
+    "DSLR, how long does the battery of a DSLR last, do you have mirrorless cameras]\n"
+    "  recommend: [what do you recommend, what should I buy, recommend me something]\n"
+    "entities:\n"
+    "  product:\n"
+    "    type: list\n"
+    "    values:\n"
+    "      dslr: [DSLR, reflex camera, SLR]\n"
+    "      mirrorless: [mirrorless, system camera]\n"
+    "      generator: [diesel generator, generator]\n"
+    "flows:\n"
+    "  ask: {trigger: ask_camera, steps: [{end: Good question.}]}\n"
+    "  recommend:\n"
+    "    trigger: recommend\n"
+    "    steps:\n"
+    "      - branch:\n"
+    "          - if: {interest: dslr}\n"
+    "            goto: dslr\n"
+    "          - if: {interest: generator}\n"
+    "            goto: generator\n"
+    "          - goto: general\n"
+    "      - id: dslr\n"
+    "        end: I recommend the Canon EOS 250D, a DSLR.\n"
+    "      - id: generator\n"
+    "        end: Our diesel generators are in the garden section.\n"
+    "      - id: general\n"
+    "        end: Tell me what you like to photograph.\n";
+
+/* Five turns about reflex cameras, then a joke about a diesel generator: the customer still
+ * gets a camera recommendation. */
+static void a_joke_does_not_replace_a_sustained_interest(void **state)
+{
+    (void)state;
+    conv_t *c = start(shop_bot);
+    say(c, "tell me about DSLR cameras");
+    say(c, "is a DSLR good for travel?");
+    say(c, "which lenses fit a DSLR?");
+    say(c, "how long does the battery of a DSLR last?");
+    say(c, "and a reflex camera for birds?");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(c->state, "interest")), "dslr");
+    say(c, "haha, do you also sell a diesel generator for my garden party?");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(c->state, "interest")), "dslr");
+    say(c, "so what do you recommend?");
+    assert_string_equal(c->t.reply.items[0].text, "I recommend the Canon EOS 250D, a DSLR.");
+    stop(c);
+    /* one mention alone is no sustained interest */
+    c = start(shop_bot);
+    say(c, "do you sell a diesel generator?");
+    assert_null(cJSON_GetObjectItem(c->state, "interest"));
+    say(c, "what do you recommend?");
+    assert_string_equal(c->t.reply.items[0].text, "Tell me what you like to photograph.");
+    stop(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +340,7 @@ int main(void)
         cmocka_unit_test(impatient_persona_gets_a_human_sooner),
         cmocka_unit_test(german_address_stays_sie_until_the_customer_says_du),
         cmocka_unit_test(lint_warns_about_mixed_address_forms),
+        cmocka_unit_test(a_joke_does_not_replace_a_sustained_interest),
     };
     return cmocka_run_group_tests_name("persona", tests, NULL, NULL);
 }

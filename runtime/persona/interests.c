@@ -1,0 +1,74 @@
+/* Interests, not last clicks: every understood intent and every value of a list entity the
+ * customer mentions adds to an interest profile (values count twice as much as intents) that fades by a fifth each turn. The strongest
+ * interest that has been sustained over several turns is what flows may read; one joke about a
+ * diesel generator does not replace five turns about reflex cameras. */
+#include "persona/persona.h"
+#include "base/error.h"
+
+#include <string.h>
+
+#define FADE 0.8      /* what an interest keeps of itself per turn */
+#define SUSTAINED 1.5 /* more than one mention, or one mention kept up */
+#define FORGOTTEN 0.05
+#define MAX_INTERESTS 32
+
+/* A thing the customer names (a reflex camera) says more about their interest than what they
+ * do with it (asking, buying), so entity values count fully and intents half. */
+#define VALUE_WEIGHT 1.0
+#define INTENT_WEIGHT 0.5
+
+static int bump(cJSON *profile, const char *key, double by)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(profile, key);
+    if (cJSON_IsNumber(v)) {
+        cJSON_SetNumberValue(v, v->valuedouble + by);
+        return 0;
+    }
+    return cJSON_AddNumberToObject(profile, key, by) ? 0 : PL_ENOMEM;
+}
+
+int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understanding_t *u)
+{
+    cJSON *profile = cJSON_GetObjectItemCaseSensitive(state, "interests");
+    if (!cJSON_IsObject(profile)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "interests");
+        if ((profile = cJSON_AddObjectToObject(state, "interests")) == NULL)
+            return PL_ENOMEM;
+    }
+    /* fade, and forget what has faded away */
+    cJSON *it = profile->child;
+    while (it != NULL) {
+        cJSON *next = it->next;
+        double v = cJSON_IsNumber(it) ? it->valuedouble * FADE : 0;
+        if (v < FORGOTTEN)
+            cJSON_Delete(cJSON_DetachItemViaPointer(profile, it));
+        else
+            cJSON_SetNumberValue(it, v);
+        it = next;
+    }
+    int rc = 0;
+    if (u->intent >= 0)
+        rc = bump(profile, bot->intents[u->intent].id, INTENT_WEIGHT);
+    for (size_t i = 0; rc == 0 && i < u->nentities; i++)
+        if (bot->entities[u->entities[i].entity].kind == PL_ENTITY_LIST)
+            rc = bump(profile, u->entities[i].value, VALUE_WEIGHT);
+    if (rc != 0)
+        return rc;
+    /* keep the profile small: drop the weakest beyond the limit */
+    while (cJSON_GetArraySize(profile) > MAX_INTERESTS) {
+        cJSON *weakest = profile->child;
+        for (cJSON *x = profile->child; x; x = x->next)
+            if (x->valuedouble < weakest->valuedouble)
+                weakest = x;
+        cJSON_Delete(cJSON_DetachItemViaPointer(profile, weakest));
+    }
+    const cJSON *top = NULL;
+    for (const cJSON *x = profile->child; x; x = x->next)
+        if (top == NULL || x->valuedouble > top->valuedouble)
+            top = x;
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "interest");
+    if (top != NULL && top->valuedouble >= SUSTAINED &&
+        cJSON_AddStringToObject(state, "interest", top->string) == NULL)
+        return PL_ENOMEM;
+    return 0;
+}
