@@ -17,6 +17,7 @@
 static const char help[] =
     "usage: parley eval intents --train TRAIN.tsv --test TEST.tsv --lang de|en\n"
     "                           [--shots K] [--seed S[,S...]] [--threshold T] [--json]\n"
+    "       parley eval signals FILE.tsv --bot-en BOT.yaml --bot-de BOT.yaml  (see --help there)\n"
     "\n"
     "Few-shot evaluation of the intent matcher. Files have a header line 'intent<TAB>text'\n"
     "and one utterance per line; the intent 'oos' marks an out-of-scope utterance that must\n"
@@ -330,8 +331,10 @@ int pl_cmd_eval(int argc, char **argv)
         fputs(help, stdout);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "signals") == 0)
+        return pl_cmd_eval_signals(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "intents") != 0)
-        return pl_cli_usage_error("eval", "unknown evaluation '%s'; available: intents",
+        return pl_cli_usage_error("eval", "unknown evaluation '%s'; available: intents, signals",
                                   argc < 2 ? "" : argv[1]);
     argc--;
     argv++;
