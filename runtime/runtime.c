@@ -97,6 +97,7 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     const cJSON *consent = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation");
     const pl_bot_t *bot = rt->bot;
+    int forms = strcmp(bot->language, "de") == 0 ? pl_address_of(text) : 0;
     pl_signal_input_t si = {
         .text = text,
         .len = ev->len,
@@ -107,11 +108,12 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
                     strcmp(prev, bot->intents[out->nlu.intent].id) == 0,
         .returning = cJSON_IsTrue(consent) &&
                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning")),
+        .address_forms = forms,
     };
     int rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
-        rc = pl_persona_update(bot, state, &out->signals, pl_address_of(text), &out->persona);
-    if (rc == 0)
+        rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
+    if (rc == 0 && bot->uses_interests)
         rc = pl_interests_update(bot, state, &out->nlu);
     if (rc != 0)
         return rc;

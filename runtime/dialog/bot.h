@@ -264,7 +264,8 @@ typedef struct pl_bot {
     size_t nsignals;
     pl_persona_t *personas;
     size_t npersonas;
-    int *tone_address; /* per tone: PL_ADDRESS_* bits its German texts use */
+    int *tone_address;  /* per tone: PL_ADDRESS_* bits its German texts use */
+    int uses_interests; /* some condition reads the interest profile */
 
     const char **files; /* every file the bot was read from, main file first */
     size_t nfiles;

@@ -514,6 +514,7 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
         return read_cond_list(L, v, c, depth);
     case 10:
         c->kind = PL_COND_INTEREST;
+        L->bot->uses_interests = 1;
         if (!pl__want_id(L, v, "an interest"))
             return 0;
         c->name = pl__str(L, v->str);

@@ -42,26 +42,38 @@ static int set_num(cJSON *o, const char *key, double v)
     return 0;
 }
 
-/* The decayed evidence plus this turn's signals, written back to state. */
+static int used_by_a_persona(const pl_bot_t *bot, int sig)
+{
+    for (size_t p = 0; p < bot->npersonas; p++)
+        for (size_t k = 0; k < bot->personas[p].nsignals; k++)
+            if (bot->personas[p].signals[k].signal == sig)
+                return 1;
+    return 0;
+}
+
+/* The decayed evidence plus this turn's signals, kept in state: only for signals that some
+ * persona listens to, so the state stays small, and updated in place. */
 static int add_evidence(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, double *e)
 {
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(state, "persona_evidence");
-    cJSON *ev = cJSON_CreateObject();
-    if (ev == NULL)
-        return PL_ENOMEM;
-    for (int i = 0; i < s->n; i++) {
-        const char *name = pl_signal_name(bot, i);
-        const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, name);
-        e[i] = (cJSON_IsNumber(prev) ? prev->valuedouble * DECAY : 0) + s->v[i];
-        if (e[i] >= 0.01 && cJSON_AddNumberToObject(ev, name, (double)(int)(e[i] * 1000) / 1000) == NULL) {
-            cJSON_Delete(ev);
+    cJSON *ev = cJSON_GetObjectItemCaseSensitive(state, "persona_evidence");
+    if (!cJSON_IsObject(ev)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_evidence");
+        if ((ev = cJSON_AddObjectToObject(state, "persona_evidence")) == NULL)
             return PL_ENOMEM;
-        }
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_evidence");
-    if (!cJSON_AddItemToObject(state, "persona_evidence", ev)) {
-        cJSON_Delete(ev);
-        return PL_ENOMEM;
+    for (int i = 0; i < s->n; i++) {
+        if (!used_by_a_persona(bot, i))
+            continue;
+        const char *name = pl_signal_name(bot, i);
+        cJSON *item = cJSON_GetObjectItemCaseSensitive(ev, name);
+        e[i] = (cJSON_IsNumber(item) ? item->valuedouble * DECAY : 0) + s->v[i];
+        double kept = (double)(int)(e[i] * 1000) / 1000;
+        if (cJSON_IsNumber(item) && kept >= 0.01)
+            cJSON_SetNumberValue(item, kept);
+        else if (item != NULL)
+            cJSON_Delete(cJSON_DetachItemViaPointer(ev, item));
+        else if (kept >= 0.01 && cJSON_AddNumberToObject(ev, name, kept) == NULL)
+            return PL_ENOMEM;
     }
     return 0;
 }
@@ -115,11 +127,19 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
                       int address_forms, pl_persona_choice_t *out)
 {
     memset(out, 0, sizeof(*out));
-    double e[PL_MAX_SIGNALS] = {0};
-    int rc = add_evidence(bot, state, s, e);
     int address;
-    if (rc == 0)
-        rc = update_address(bot, state, address_forms, &address);
+    int rc = update_address(bot, state, address_forms, &address);
+    if (rc != 0)
+        return rc;
+    if (bot->npersonas == 0) {
+        /* nobody to detect: the default tone, within the address form */
+        out->tone = fitting_tone(bot, NULL, address);
+        if (strcmp(out->tone, bot->default_tone) != 0)
+            return set_str(state, "tone", out->tone);
+        return 0;
+    }
+    double e[PL_MAX_SIGNALS] = {0};
+    rc = add_evidence(bot, state, s, e);
     if (rc != 0)
         return rc;
 
@@ -155,12 +175,18 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
             rc = set_str(state, "persona_candidate", lead_id);
         }
     }
-    if (rc == 0)
+    if (rc == 0 && streak > 0)
         rc = set_num(state, "persona_streak", streak);
+    else if (rc == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_streak");
     const pl_persona_t *p = cur >= 0 ? &bot->personas[cur] : NULL;
     out->persona = p ? p->id : NULL;
     out->tone = fitting_tone(bot, p, address);
-    if (rc == 0)
+    /* the state names the tone only when it is not simply the default */
+    const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "tone"));
+    if (rc == 0 && strcmp(out->tone, bot->default_tone) == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "tone");
+    else if (rc == 0 && (old == NULL || strcmp(old, out->tone) != 0))
         rc = set_str(state, "tone", out->tone);
     return rc;
 }

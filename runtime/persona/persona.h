@@ -33,6 +33,7 @@ typedef struct {
     int64_t gap_ms; /* since the customer's previous message; negative: none */
     int repeated;   /* the same question as the previous message */
     int returning;  /* a returning customer who consented to personalisation */
+    int address_forms; /* German: PL_ADDRESS_* forms the message uses (pl_address_of) */
 } pl_signal_input_t;
 
 /* Measures the signals of one message. Pure; allocates in scratch. Returns 0 or PL_ENOMEM. */

@@ -1,27 +1,35 @@
 /* The signals of one message, each a strength from 0 to 1: how formal or casual it is, emoji,
  * exclamation, shouting, its length and pace, hesitation, urgency, the channel, and the bot's
  * own word lists. Word lists are written naturally here and normalised once per bot by the NLU,
- * so "weiß nicht" also meets "weiss nicht" and "WEISS NICHT". */
+ * so "weiß nicht" also meets "weiss nicht" and "WEISS NICHT"; a message then costs one lookup
+ * per word. */
 #include "persona/persona.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/hash.h"
 #include "base/strbuf.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
+/* A phrase of a word list: the hashes of its normalised words. Phrases of all lists sit in
+ * one array sorted by their first word, so a message costs one binary search per word. */
 typedef struct {
-    char **phrases; /* normalised, each wrapped in spaces: " not sure " */
-    size_t n;
-} list_t;
+    uint64_t *h;
+    uint32_t n;
+    uint32_t list;
+} phrase_t;
 
 enum { L_FORMAL, L_CASUAL, L_HESITATION, L_URGENCY, L_NBUILTIN };
+#define NLISTS (L_NBUILTIN + PL_MAX_CUSTOM_SIGNALS)
 
 struct pl_persona_index {
     const pl_bot_t *bot;
     int de;
     pl_arena_t arena;
-    list_t builtin[L_NBUILTIN];
-    list_t custom[PL_MAX_CUSTOM_SIGNALS];
+    phrase_t *phrases;
+    size_t nphrases, cap;
 };
 
 static const char *const formal_en[] = {
@@ -62,29 +70,55 @@ static const char *const urgency_de[] = {
     "keine zeit", "so schnell wie möglich", "bis morgen", "jetzt sofort", "umgehend",
     "express", "gleich heute", NULL};
 
-/* Normalises each phrase like customer text and keeps it wrapped in spaces. */
-static int build_list(pl_persona_index_t *ix, const char *const *words, size_t n, list_t *l)
+/* Normalises each phrase like customer text and adds it, as word hashes, to the index. */
+static int add_list(pl_persona_index_t *ix, const char *const *words, size_t n, uint32_t list)
 {
-    l->phrases = pl_arena_calloc(&ix->arena, n + 1, sizeof(char *));
-    if (l->phrases == NULL)
-        return PL_ENOMEM;
     pl_strbuf_t b;
     pl_strbuf_init(&b, 4096);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         pl_strbuf_clear(&b);
-        rc = pl_strbuf_putc(&b, ' ');
-        if (rc == 0)
-            rc = pl_nlu_normalize(words[i], strlen(words[i]), &b);
-        if (rc == 0 && b.len > 1)
-            rc = pl_strbuf_putc(&b, ' ');
-        if (rc == 0 && b.len > 2) {
-            l->phrases[l->n] = pl_arena_strdup(&ix->arena, pl_strbuf_str(&b));
-            rc = l->phrases[l->n++] ? 0 : PL_ENOMEM;
+        rc = pl_nlu_normalize(words[i], strlen(words[i]), &b);
+        if (rc != 0 || b.len == 0)
+            continue;
+        if (ix->nphrases == ix->cap) {
+            size_t cap = ix->cap ? ix->cap * 2 : 128;
+            phrase_t *p = pl_arena_alloc(&ix->arena, cap * sizeof(*p));
+            if (p == NULL) {
+                rc = PL_ENOMEM;
+                break;
+            }
+            if (ix->nphrases)
+                memcpy(p, ix->phrases, ix->nphrases * sizeof(*p));
+            ix->phrases = p;
+            ix->cap = cap;
         }
+        const char *s = pl_strbuf_str(&b);
+        uint32_t nw = 1;
+        for (const char *q = s; *q; q++)
+            nw += *q == ' ';
+        uint64_t *h = pl_arena_alloc(&ix->arena, nw * sizeof(*h));
+        if (h == NULL) {
+            rc = PL_ENOMEM;
+            break;
+        }
+        uint32_t k = 0;
+        for (const char *w = s; *w;) {
+            const char *e = strchr(w, ' ');
+            size_t len = e ? (size_t)(e - w) : strlen(w);
+            h[k++] = pl_hash(w, len);
+            w += len + (e != NULL);
+        }
+        ix->phrases[ix->nphrases++] = (phrase_t){h, k, list};
     }
     pl_strbuf_cleanup(&b);
     return rc;
+}
+
+static int cmp_phrase(const void *a, const void *b)
+{
+    const phrase_t *x = a, *y = b;
+    return x->h[0] < y->h[0] ? -1 : x->h[0] > y->h[0];
 }
 
 static size_t count(const char *const *words)
@@ -108,9 +142,12 @@ int pl_persona_index_new(const pl_bot_t *bot, pl_persona_index_t **out)
         ix->de ? hesitation_de : hesitation_en, ix->de ? urgency_de : urgency_en};
     int rc = 0;
     for (int i = 0; i < L_NBUILTIN && rc == 0; i++)
-        rc = build_list(ix, lists[i], count(lists[i]), &ix->builtin[i]);
+        rc = add_list(ix, lists[i], count(lists[i]), (uint32_t)i);
     for (size_t i = 0; i < bot->nsignals && i < PL_MAX_CUSTOM_SIGNALS && rc == 0; i++)
-        rc = build_list(ix, bot->signals[i].words, bot->signals[i].nwords, &ix->custom[i]);
+        rc = add_list(ix, bot->signals[i].words, bot->signals[i].nwords,
+                      (uint32_t)(L_NBUILTIN + i));
+    if (rc == 0 && ix->nphrases > 1)
+        qsort(ix->phrases, ix->nphrases, sizeof(*ix->phrases), cmp_phrase);
     if (rc != 0) {
         pl_persona_index_free(ix);
         return rc;
@@ -127,15 +164,29 @@ void pl_persona_index_free(pl_persona_index_t *ix)
     pl_free(ix);
 }
 
-/* How many times the list's phrases occur in the words " w1 w2 ... ". */
-static int occurrences(const list_t *l, const char *words)
+/* Counts, per list, the phrases that occur in the message's words (hashes w[0, n)). */
+static void occurrences(const pl_persona_index_t *ix, const uint64_t *w, size_t n, int *counts)
 {
-    int c = 0;
-    for (size_t i = 0; i < l->n; i++)
-        for (const char *p = strstr(words, l->phrases[i]); p != NULL;
-             p = strstr(p + 1, l->phrases[i]))
-            c++;
-    return c;
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = 0, hi = ix->nphrases;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ix->phrases[mid].h[0] < w[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t p = lo; p < ix->nphrases && ix->phrases[p].h[0] == w[i]; p++) {
+            const phrase_t *ph = &ix->phrases[p];
+            if (ph->n > n - i)
+                continue;
+            uint32_t k = 1;
+            while (k < ph->n && ph->h[k] == w[i + k])
+                k++;
+            if (k == ph->n)
+                counts[ph->list]++;
+        }
+    }
 }
 
 /* 0.6 for one sign, 0.84 for two, towards 1: a signal grows surer with each sign. */
@@ -184,32 +235,25 @@ int pl_signals_extract(const pl_persona_index_t *ix, const pl_signal_input_t *in
     out->n = PL_SIG_BUILTIN_COUNT + (int)(bot->nsignals < PL_MAX_CUSTOM_SIGNALS
                                               ? bot->nsignals
                                               : PL_MAX_CUSTOM_SIGNALS);
-    /* the message's words, normalised, as " w1 w2 ... " for phrase search */
+    /* the hashes of the message's normalised words, for the word lists */
     const pl_understanding_t *u = in->u;
-    size_t need = 2, nwords = 0, emoji = 0;
-    for (size_t i = 0; i < u->ntokens; i++)
-        need += u->tokens[i].len + 1;
-    char *words = pl_arena_alloc(scratch, need + 1);
-    if (words == NULL)
+    size_t nwords = 0, emoji = 0;
+    uint64_t *w = pl_arena_alloc(scratch, (u->ntokens + 1) * sizeof(*w));
+    if (w == NULL)
         return PL_ENOMEM;
-    size_t w = 0;
-    words[w++] = ' ';
     for (size_t i = 0; i < u->ntokens; i++) {
         const pl_token_t *t = &u->tokens[i];
         if (t->kind == PL_TOKEN_EMOJI)
             emoji++;
-        if (t->kind != PL_TOKEN_WORD && t->kind != PL_TOKEN_NUMBER)
-            continue;
-        memcpy(words + w, t->text, t->len);
-        w += t->len;
-        words[w++] = ' ';
-        nwords++;
+        else if (t->kind == PL_TOKEN_WORD || t->kind == PL_TOKEN_NUMBER)
+            w[nwords++] = pl_hash(t->text, t->len);
     }
-    words[w] = '\0';
+    int counts[NLISTS] = {0};
+    occurrences(ix, w, nwords, counts);
 
-    int forms = ix->de ? pl_address_of(in->text) : 0;
-    int formal = occurrences(&ix->builtin[L_FORMAL], words) + ((forms & PL_ADDRESS_SIE) != 0);
-    int casual = occurrences(&ix->builtin[L_CASUAL], words) + ((forms & PL_ADDRESS_DU) != 0);
+    int forms = in->address_forms;
+    int formal = counts[L_FORMAL] + ((forms & PL_ADDRESS_SIE) != 0);
+    int casual = counts[L_CASUAL] + ((forms & PL_ADDRESS_DU) != 0);
     out->v[PL_SIG_FORMAL] = saturate(formal);
     out->v[PL_SIG_CASUAL] = saturate(casual);
     out->v[PL_SIG_EMOJI] = saturate((int)emoji + emoticons(in->text));
@@ -224,12 +268,11 @@ int pl_signals_extract(const pl_persona_index_t *ix, const pl_signal_input_t *in
                                : in->gap_ms < 5000  ? 1
                                : in->gap_ms < 10000 ? 0.5
                                                     : 0;
-    int hes = occurrences(&ix->builtin[L_HESITATION], words) + (in->repeated != 0);
-    out->v[PL_SIG_HESITATION] = saturate(hes);
-    out->v[PL_SIG_URGENCY] = saturate(occurrences(&ix->builtin[L_URGENCY], words));
+    out->v[PL_SIG_HESITATION] = saturate(counts[L_HESITATION] + (in->repeated != 0));
+    out->v[PL_SIG_URGENCY] = saturate(counts[L_URGENCY]);
     out->v[PL_SIG_VOICE] = in->channel == PL_CHANNEL_VOICE;
     out->v[PL_SIG_RETURNING] = in->returning != 0;
     for (int i = PL_SIG_BUILTIN_COUNT; i < out->n; i++)
-        out->v[i] = saturate(occurrences(&ix->custom[i - PL_SIG_BUILTIN_COUNT], words));
+        out->v[i] = saturate(counts[L_NBUILTIN + i - PL_SIG_BUILTIN_COUNT]);
     return 0;
 }

@@ -204,8 +204,7 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
         expect_name(r, n, turn, user, "persona",
                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona")));
     if ((n = pl_ymap_get(tn, "tone")) != NULL)
-        expect_name(r, n, turn, user, "tone",
-                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "tone")));
+        expect_name(r, n, turn, user, "tone", t->persona.tone);
     if ((n = pl_ymap_get(tn, "offer")) != NULL && n->kind == PL_Y_SCALAR) {
         int found = 0;
         for (size_t i = 0; i < t->reply.n; i++)
