@@ -104,7 +104,9 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
         .u = &out->nlu,
         .channel = ev->channel,
         .gap_ms = cJSON_IsNumber(last) ? ev->now_ms - (int64_t)last->valuedouble : -1,
-        .repeated = prev != NULL && out->nlu.intent >= 0 &&
+        /* asking the same again counts as hesitation within a sitting, not a month later */
+        .repeated = prev != NULL && out->nlu.intent >= 0 && cJSON_IsNumber(last) &&
+                    ev->now_ms - (int64_t)last->valuedouble < 30 * 60 * 1000 &&
                     strcmp(prev, bot->intents[out->nlu.intent].id) == 0,
         .returning = cJSON_IsTrue(consent) &&
                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning")),

@@ -142,26 +142,38 @@ void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_
 
 /* ---- German address forms ---- */
 
+/* The address forms of the variants of text that tone t would use: its own variants if it
+ * has any, else those written for no tone (the default and channel variants). */
+static int forms_for_tone(const pl_text_t *text, const char *tone)
+{
+    int own = 0, forms = 0;
+    for (size_t v = 0; v < text->nvariants; v++)
+        own |= text->variants[v].tone != NULL && strcmp(text->variants[v].tone, tone) == 0;
+    for (size_t v = 0; v < text->nvariants; v++) {
+        const pl_variant_t *var = &text->variants[v];
+        int mine = own ? var->tone != NULL && strcmp(var->tone, tone) == 0 : var->tone == NULL;
+        for (size_t a = 0; mine && a < var->nalts; a++)
+            forms |= pl_address_of(var->alts[a]);
+    }
+    return forms;
+}
+
 static void check_text(pl__loader_t *L, const pl_text_t *t)
 {
     pl_bot_t *bot = L->bot;
-    for (size_t v = 0; v < t->nvariants; v++) {
-        const pl_variant_t *var = &t->variants[v];
-        int tone = pl_bot_tone(bot, var->tone);
-        for (size_t a = 0; a < var->nalts; a++) {
-            int forms = pl_address_of(var->alts[a]);
-            if (forms == (PL_ADDRESS_DU | PL_ADDRESS_SIE))
+    for (size_t v = 0; v < t->nvariants; v++)
+        for (size_t a = 0; a < t->variants[v].nalts; a++)
+            if (pl_address_of(t->variants[v].alts[a]) == (PL_ADDRESS_DU | PL_ADDRESS_SIE))
                 pl__warn_at(L, &t->pos,
                             "this text mixes 'du' and 'Sie' (\"%.40s...\"); address the customer "
                             "one way in each text",
-                            var->alts[a]);
-            if (tone >= 0 && bot->tone_address != NULL)
-                bot->tone_address[tone] |= forms;
-        }
-    }
+                            t->variants[v].alts[a]);
+    for (size_t k = 0; bot->tone_address != NULL && k < bot->ntones; k++)
+        bot->tone_address[k] |= forms_for_tone(t, bot->tones[k]);
 }
 
-/* Every text of the bot: flows' steps, slots' questions, offers, the fallback. */
+/* Every text of the bot: flows' steps, slots' questions, offers, the fallback. A tone that
+ * says "du" in one text and "Sie" in another would mix them in one conversation. */
 static void each_text(pl__loader_t *L, void (*fn)(pl__loader_t *, const pl_text_t *))
 {
     const pl_bot_t *bot = L->bot;
