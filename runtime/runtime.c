@@ -88,28 +88,37 @@ static uint64_t turn_seed(const cJSON *state)
     return h ^ (uint64_t)(cJSON_IsNumber(turn) ? turn->valueint : 0) * 0x9e3779b97f4a7c15ULL;
 }
 
-/* Signals of this message, then persona and tone, into the new state. */
+/* Signals of this message, then persona and tone, into the new state. What only some
+ * signals need (the time of the previous message, its intent, consent) is looked up only when
+ * a persona listens to them. */
 static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *ev,
                         const char *text, pl_arena_t *scratch, pl_turn_t *out)
 {
-    const cJSON *last = cJSON_GetObjectItemCaseSensitive(state, "last_message_at");
-    const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "intent"));
-    const cJSON *consent = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation");
     const pl_bot_t *bot = rt->bot;
+    uint64_t used = bot->persona_signals;
+    cJSON *ps = cJSON_GetObjectItemCaseSensitive(state, "persona");
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(ps, "last_at");
+    int64_t gap = cJSON_IsNumber(last) ? ev->now_ms - (int64_t)last->valuedouble : -1;
+    int repeated = 0, returning = 0;
+    if (used >> PL_SIG_HESITATION & 1) {
+        /* asking the same again counts as hesitation within a sitting, not a month later */
+        const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "intent"));
+        repeated = prev != NULL && out->nlu.intent >= 0 && gap >= 0 && gap < 30 * 60 * 1000 &&
+                   strcmp(prev, bot->intents[out->nlu.intent].id) == 0;
+    }
+    if (used >> PL_SIG_RETURNING & 1)
+        returning = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation")) &&
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning"));
     int forms = strcmp(bot->language, "de") == 0 ? pl_address_of(text) : 0;
     pl_signal_input_t si = {
         .text = text,
         .len = ev->len,
         .u = &out->nlu,
         .channel = ev->channel,
-        .gap_ms = cJSON_IsNumber(last) ? ev->now_ms - (int64_t)last->valuedouble : -1,
-        /* asking the same again counts as hesitation within a sitting, not a month later */
-        .repeated = prev != NULL && out->nlu.intent >= 0 && cJSON_IsNumber(last) &&
-                    ev->now_ms - (int64_t)last->valuedouble < 30 * 60 * 1000 &&
-                    strcmp(prev, bot->intents[out->nlu.intent].id) == 0,
-        .returning = cJSON_IsTrue(consent) &&
-                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning")),
+        .gap_ms = gap,
+        .repeated = repeated,
+        .returning = returning,
         .address_forms = forms,
     };
     int rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
@@ -117,15 +126,16 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
         rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
     if (rc == 0 && bot->uses_interests)
         rc = pl_interests_update(bot, state, &out->nlu);
-    if (rc != 0)
+    if (rc != 0 || (used >> PL_SIG_FAST_PACE & 1) == 0)
         return rc;
-    cJSON *at = cJSON_CreateNumber((double)ev->now_ms);
-    cJSON_DeleteItemFromObjectCaseSensitive(state, "last_message_at");
-    if (at == NULL || !cJSON_AddItemToObject(state, "last_message_at", at)) {
-        cJSON_Delete(at);
-        return PL_ENOMEM;
+    if (!cJSON_IsObject(ps)) /* made by the persona update on the first turn */
+        ps = cJSON_GetObjectItemCaseSensitive(state, "persona");
+    cJSON *at = cJSON_GetObjectItemCaseSensitive(ps, "last_at");
+    if (cJSON_IsNumber(at)) {
+        cJSON_SetNumberValue(at, (double)ev->now_ms);
+        return 0;
     }
-    return 0;
+    return cJSON_AddNumberToObject(ps, "last_at", (double)ev->now_ms) ? 0 : PL_ENOMEM;
 }
 
 int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
@@ -160,7 +170,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
     };
     rc = pl_engine_turn(rt->bot, next, &in, scratch, &out->actions);
     if (rc == 0) {
-        const char *tone = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(next, "tone"));
+        const char *tone = pl_state_tone(next);
         rc = pl_render(rt->bot, next, &out->actions, ev->channel, tone, turn_seed(next), scratch,
                        &out->reply);
     }

@@ -38,6 +38,11 @@ int pl_address_of(const char *text)
         while (*p && is_letter(*p))
             p++;
         size_t n = (size_t)(p - w);
+        /* every form starts with d, D, S or I and has at most 6 letters: most words stop here */
+        if (n > 6 || (*w != 'd' && *w != 'D' && *w != 'S' && *w != 'I')) {
+            sentence_start = 0;
+            continue;
+        }
         if (word_is((const char *)w, n, du))
             found |= PL_ADDRESS_DU;
         /* "Sie" opening a sentence may be "she/they"; inside one, only the polite form */

@@ -100,3 +100,11 @@ const char *pl_signal_name(const pl_bot_t *bot, int i)
     i -= PL_SIG_BUILTIN_COUNT;
     return bot != NULL && i >= 0 && (size_t)i < bot->nsignals ? bot->signals[i].id : "?";
 }
+
+int pl_signal_index(const pl_bot_t *bot, const char *name)
+{
+    for (int i = 0; i < PL_SIG_BUILTIN_COUNT + (int)bot->nsignals; i++)
+        if (strcmp(pl_signal_name(bot, i), name) == 0)
+            return i;
+    return -1;
+}

@@ -8,6 +8,7 @@
 #include "base/diag.h"
 
 #include <regex.h>
+#include <stdint.h>
 #include <stddef.h>
 
 struct pl_bot;
@@ -200,6 +201,8 @@ typedef enum {
 
 /* The name of signal i of bot (built-in or the bot's own); "?" when out of range. */
 const char *pl_signal_name(const struct pl_bot *bot, int i);
+/* The index of the signal called name, or -1. */
+int pl_signal_index(const struct pl_bot *bot, const char *name);
 
 /* A bot's own signal: a list of words or phrases, matched after NLU normalisation. */
 typedef struct {
@@ -266,6 +269,7 @@ typedef struct pl_bot {
     size_t npersonas;
     int *tone_address;  /* per tone: PL_ADDRESS_* bits its German texts use */
     int uses_interests; /* some condition reads the interest profile */
+    uint64_t persona_signals; /* bit i: some persona listens to signal i */
 
     const char **files; /* every file the bot was read from, main file first */
     size_t nfiles;

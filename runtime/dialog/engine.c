@@ -115,6 +115,16 @@ static void set_position(turn_t *t, const pl_flow_t *f, const pl_step_t *st)
     set_str(t, t->state, "step", st->id);
 }
 
+const char *pl_state_persona(const cJSON *state)
+{
+    return get_str(cJSON_GetObjectItemCaseSensitive(state, "persona"), "id");
+}
+
+const char *pl_state_tone(const cJSON *state)
+{
+    return get_str(cJSON_GetObjectItemCaseSensitive(state, "persona"), "tone");
+}
+
 /* ---- slots ---- */
 
 static const cJSON *slot_value(turn_t *t, const char *slot)
@@ -243,11 +253,11 @@ static int eval(turn_t *t, const pl_cond_t *c)
     case PL_COND_CHANNEL:
         return (int)t->in->channel == c->index;
     case PL_COND_PERSONA: {
-        const char *p = get_str(st, "persona");
+        const char *p = pl_state_persona(st);
         return p != NULL && strcmp(p, c->name) == 0;
     }
     case PL_COND_TONE: {
-        const char *tone = get_str(st, "tone");
+        const char *tone = pl_state_tone(st);
         return strcmp(tone ? tone : t->bot->default_tone, c->name) == 0;
     }
     case PL_COND_CONSENT:
@@ -444,7 +454,7 @@ static void not_understood(turn_t *t)
     t->out->understood = 0;
     /* some customers forgive a bot nothing: their persona's patience comes first */
     int after = fb->escalate_after;
-    int p = pl_bot_persona(t->bot, get_str(t->state, "persona"));
+    int p = pl_bot_persona(t->bot, pl_state_persona(t->state));
     if (p >= 0 && t->bot->personas[p].patience > 0 && fb->escalate_flow >= 0)
         after = t->bot->personas[p].patience;
     if (after > 0 && n >= after && fb->escalate_flow >= 0) {

@@ -55,6 +55,12 @@ typedef struct {
     int understood; /* 0 when the turn ended in the fallback */
 } pl_actions_t;
 
+/* The conversation state keeps who the customer seems to be in one object, "persona":
+ * {id, tone, address, evidence, candidate, streak, last_at} (written by persona/). These read
+ * it; each returns NULL when the value is not there. Borrowed from state. */
+const char *pl_state_persona(const cJSON *state);
+const char *pl_state_tone(const cJSON *state);
+
 /* Runs one turn: updates state in place and fills out. Strings in out live in scratch.
  * Returns 0, or PL_ENOMEM (state may then be partly updated: callers that must not lose
  * state run the turn on a copy). */

@@ -18,14 +18,6 @@ static const char **signal_names(pl__loader_t *L, size_t *n)
     return names;
 }
 
-static int find_signal(const pl_bot_t *bot, const char *name)
-{
-    for (int i = 0; i < PL_SIG_BUILTIN_COUNT + (int)bot->nsignals; i++)
-        if (strcmp(pl_signal_name(bot, i), name) == 0)
-            return i;
-    return -1;
-}
-
 void pl__read_signals(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n)
 {
     static const char *const allowed[] = {"words"};
@@ -81,7 +73,7 @@ static void read_persona_signals(pl__loader_t *L, const pl_ynode_t *n, pl_person
         return;
     for (size_t i = 0; i < n->n; i++) {
         const pl_ynode_t *k = n->kids[2 * i], *w = n->kids[2 * i + 1];
-        int sig = find_signal(L->bot, k->str);
+        int sig = pl_signal_index(L->bot, k->str);
         if (sig < 0) {
             size_t nn;
             const char **names = signal_names(L, &nn);
@@ -96,6 +88,7 @@ static void read_persona_signals(pl__loader_t *L, const pl_ynode_t *n, pl_person
             continue;
         }
         p->signals[p->nsignals++] = (pl_persona_signal_t){sig, weight};
+        L->bot->persona_signals |= (uint64_t)1 << sig;
     }
 }
 

@@ -1,7 +1,9 @@
 /* Persona detection over a conversation: each turn's signals add to evidence that fades
  * (recent turns count most); a persona is chosen only when it leads for two turns in a row,
  * so one odd message never flips it. The tone follows the persona, within the German address
- * form the customer uses: the bot keeps "Sie" until the customer clearly says "du". */
+ * form the customer uses: the bot keeps "Sie" until the customer clearly says "du".
+ * State: one object "persona": {id, tone (read by flows and replies), address (German
+ * bots), evidence: {signal: value}, candidate, streak, last_at (written by the runtime)}. */
 #include "persona/persona.h"
 #include "base/error.h"
 
@@ -42,40 +44,44 @@ static int set_num(cJSON *o, const char *key, double v)
     return 0;
 }
 
-static int used_by_a_persona(const pl_bot_t *bot, int sig)
+/* The decayed evidence plus this turn's signals, kept in ev: only for signals that some
+ * persona listens to, so the state stays small. The few entries there are decay in place; only
+ * the signals of this message are looked up. */
+static int add_evidence(const pl_bot_t *bot, cJSON *ev, const pl_signals_t *s, double *e)
 {
-    for (size_t p = 0; p < bot->npersonas; p++)
-        for (size_t k = 0; k < bot->personas[p].nsignals; k++)
-            if (bot->personas[p].signals[k].signal == sig)
-                return 1;
+    for (cJSON *x = ev->child, *next; x != NULL; x = next) {
+        next = x->next;
+        int i = -1; /* among the signals personas use only: a few names to compare */
+        for (int k = 0; k < s->n && i < 0; k++)
+            if ((bot->persona_signals >> k & 1) && strcmp(pl_signal_name(bot, k), x->string) == 0)
+                i = k;
+        double v = cJSON_IsNumber(x) && i >= 0 ? x->valuedouble * DECAY : 0;
+        if (i < 0 || (bot->persona_signals >> i & 1) == 0 || v + s->v[i] < 0.01) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(ev, x));
+            continue;
+        }
+        e[i] = v + s->v[i];
+        cJSON_SetNumberValue(x, (double)(int)(e[i] * 1000) / 1000);
+    }
+    for (int i = 0; i < s->n; i++) {
+        if (s->v[i] < 0.01 || e[i] > 0 || (bot->persona_signals >> i & 1) == 0)
+            continue; /* nothing new, or already updated above */
+        e[i] = s->v[i];
+        if (cJSON_AddNumberToObject(ev, pl_signal_name(bot, i),
+                                    (double)(int)(e[i] * 1000) / 1000) == NULL)
+            return PL_ENOMEM;
+    }
     return 0;
 }
 
-/* The decayed evidence plus this turn's signals, kept in state: only for signals that some
- * persona listens to, so the state stays small, and updated in place. */
-static int add_evidence(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, double *e)
+/* A sub-object of o, made if missing. */
+static cJSON *object_in(cJSON *o, const char *key)
 {
-    cJSON *ev = cJSON_GetObjectItemCaseSensitive(state, "persona_evidence");
-    if (!cJSON_IsObject(ev)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_evidence");
-        if ((ev = cJSON_AddObjectToObject(state, "persona_evidence")) == NULL)
-            return PL_ENOMEM;
-    }
-    for (int i = 0; i < s->n; i++) {
-        if (!used_by_a_persona(bot, i))
-            continue;
-        const char *name = pl_signal_name(bot, i);
-        cJSON *item = cJSON_GetObjectItemCaseSensitive(ev, name);
-        e[i] = (cJSON_IsNumber(item) ? item->valuedouble * DECAY : 0) + s->v[i];
-        double kept = (double)(int)(e[i] * 1000) / 1000;
-        if (cJSON_IsNumber(item) && kept >= 0.01)
-            cJSON_SetNumberValue(item, kept);
-        else if (item != NULL)
-            cJSON_Delete(cJSON_DetachItemViaPointer(ev, item));
-        else if (kept >= 0.01 && cJSON_AddNumberToObject(ev, name, kept) == NULL)
-            return PL_ENOMEM;
-    }
-    return 0;
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsObject(x))
+        return x;
+    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+    return cJSON_AddObjectToObject(o, key);
 }
 
 static double score(const pl_persona_t *p, const double *e)
@@ -108,42 +114,53 @@ static const char *fitting_tone(const pl_bot_t *bot, const pl_persona_t *p, int 
 }
 
 /* German address form: "Sie" until the customer clearly uses "du" (and back again). */
-static int update_address(const pl_bot_t *bot, cJSON *state, int forms, int *address)
+static int update_address(const pl_bot_t *bot, cJSON *ps, int forms, int *address)
 {
     *address = 0;
     if (strcmp(bot->language, "de") != 0)
         return 0;
-    const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "address"));
-    int du = cur != NULL && strcmp(cur, "du") == 0;
+    const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ps, "address"));
+    int was_du = cur != NULL && strcmp(cur, "du") == 0, du = was_du;
     if (forms == PL_ADDRESS_DU)
         du = 1;
     else if (forms == PL_ADDRESS_SIE)
         du = 0;
     *address = du ? PL_ADDRESS_DU : PL_ADDRESS_SIE;
-    return set_str(state, "address", du ? "du" : "Sie");
+    return cur != NULL && du == was_du ? 0 : set_str(ps, "address", du ? "du" : "Sie");
 }
 
 int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
                       int address_forms, pl_persona_choice_t *out)
 {
     memset(out, 0, sizeof(*out));
+    if (bot->npersonas == 0 && strcmp(bot->language, "de") != 0) {
+        out->tone = bot->default_tone; /* nobody to detect, no address form to keep */
+        return 0;
+    }
+    /* everything lives in one small object, so looking things up stays cheap */
+    cJSON *ps = object_in(state, "persona");
+    if (ps == NULL)
+        return PL_ENOMEM;
     int address;
-    int rc = update_address(bot, state, address_forms, &address);
+    int rc = update_address(bot, ps, address_forms, &address);
     if (rc != 0)
         return rc;
     if (bot->npersonas == 0) {
         /* nobody to detect: the default tone, within the address form */
         out->tone = fitting_tone(bot, NULL, address);
         if (strcmp(out->tone, bot->default_tone) != 0)
-            return set_str(state, "tone", out->tone);
+            return set_str(ps, "tone", out->tone);
         return 0;
     }
+    cJSON *ev = object_in(ps, "evidence");
+    if (ev == NULL)
+        return PL_ENOMEM;
     double e[PL_MAX_SIGNALS] = {0};
-    rc = add_evidence(bot, state, s, e);
+    rc = add_evidence(bot, ev, s, e);
     if (rc != 0)
         return rc;
 
-    const char *cur_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona"));
+    const char *cur_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ps, "id"));
     int cur = pl_bot_persona(bot, cur_id);
     int lead = -1;
     double lead_sc = 0, cur_sc = cur >= 0 ? score(&bot->personas[cur], e) : 0;
@@ -154,13 +171,12 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
             lead = (int)i;
         }
     }
-    const char *cand_id =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona_candidate"));
-    const cJSON *streak_item = cJSON_GetObjectItemCaseSensitive(state, "persona_streak");
+    const char *cand_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ps, "candidate"));
+    const cJSON *streak_item = cJSON_GetObjectItemCaseSensitive(ps, "streak");
     int streak = cJSON_IsNumber(streak_item) ? streak_item->valueint : 0;
     int challenger = lead >= 0 && lead != cur && lead_sc >= MIN_SCORE && lead_sc >= cur_sc + MARGIN;
+    const char *next_cand = NULL;
     if (!challenger) {
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_candidate");
         streak = 0;
     } else {
         const char *lead_id = bot->personas[lead].id;
@@ -169,24 +185,29 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
             cur = lead;
             streak = 0;
             out->switched = 1;
-            cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_candidate");
-            rc = set_str(state, "persona", lead_id);
+            rc = set_str(ps, "id", lead_id);
         } else {
-            rc = set_str(state, "persona_candidate", lead_id);
+            next_cand = lead_id;
         }
     }
+    if (rc == 0 && next_cand != NULL)
+        rc = set_str(ps, "candidate", next_cand);
+    else if (rc == 0 && cand_id != NULL)
+        cJSON_DeleteItemFromObjectCaseSensitive(ps, "candidate");
     if (rc == 0 && streak > 0)
-        rc = set_num(state, "persona_streak", streak);
-    else if (rc == 0)
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona_streak");
+        rc = set_num(ps, "streak", streak);
+    else if (rc == 0 && streak_item != NULL)
+        cJSON_DeleteItemFromObjectCaseSensitive(ps, "streak");
     const pl_persona_t *p = cur >= 0 ? &bot->personas[cur] : NULL;
     out->persona = p ? p->id : NULL;
     out->tone = fitting_tone(bot, p, address);
     /* the state names the tone only when it is not simply the default */
-    const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "tone"));
-    if (rc == 0 && strcmp(out->tone, bot->default_tone) == 0)
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "tone");
-    else if (rc == 0 && (old == NULL || strcmp(old, out->tone) != 0))
-        rc = set_str(state, "tone", out->tone);
+    const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ps, "tone"));
+    if (rc == 0 && strcmp(out->tone, bot->default_tone) == 0) {
+        if (old != NULL)
+            cJSON_DeleteItemFromObjectCaseSensitive(ps, "tone");
+    } else if (rc == 0 && (old == NULL || strcmp(old, out->tone) != 0)) {
+        rc = set_str(ps, "tone", out->tone);
+    }
     return rc;
 }

@@ -47,8 +47,7 @@ typedef struct {
 } pl_persona_choice_t;
 
 /* Adds one message's signals to the evidence in the conversation state and decides persona,
- * tone and (German) address form. State keys it owns: persona, tone, address,
- * persona_evidence, persona_candidate, persona_streak. Strings in out point into bot or
+ * tone and (German) address form, in the state's "persona" object (see pl_state_persona). Strings in out point into bot or
  * state. Returns 0 or PL_ENOMEM. */
 int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
                       int address_forms, pl_persona_choice_t *out);

@@ -200,30 +200,50 @@ static double saturate(int c)
     return v;
 }
 
-static int emoticons(const char *t)
+/* What one pass over the raw text sees: capitals and small letters, exclamation marks, and
+ * emoticons (":)", ":-)", ";)", ":D", ":P", ":(", ":o", "xD", "<3", "^^"). */
+typedef struct {
+    int up, low, bangs, faces;
+} marks_t;
+
+static void scan_marks(const char *t, marks_t *m)
 {
-    static const char *const faces[] = {":)", ":-)", ";)", ";-)", ":D", ":-D", ":P", ":-P",
-                                        "xD", "XD", "<3", ":(", ":-(", ":o", "^^", NULL};
-    int c = 0;
-    for (size_t i = 0; faces[i]; i++)
-        for (const char *p = strstr(t, faces[i]); p; p = strstr(p + 1, faces[i]))
-            c++;
-    return c;
+    memset(m, 0, sizeof(*m));
+    for (const char *p = t; *p; p++) {
+        const char *q = p + 1;
+        switch (*p) {
+        case '!':
+            m->bangs++;
+            break;
+        case ':':
+        case ';':
+            if (*q == '-')
+                q++;
+            m->faces += *q == ')' || *q == '(' || *q == 'D' || *q == 'P' || (*p == ':' && *q == 'o');
+            break;
+        case '<':
+            m->faces += *q == '3';
+            break;
+        case '^':
+            m->faces += *q == '^';
+            break;
+        default:
+            if ((*p == 'x' || *p == 'X') && *q == 'D' && (p == t || p[-1] == ' '))
+                m->faces++;
+            if (*p >= 'A' && *p <= 'Z')
+                m->up++;
+            else if (*p >= 'a' && *p <= 'z')
+                m->low++;
+        }
+    }
 }
 
 /* Share of capitals among the letters, when there are enough letters to say. */
-static double shouting(const char *t)
+static double shouting(const marks_t *m)
 {
-    int up = 0, low = 0;
-    for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
-        if (*p >= 'A' && *p <= 'Z')
-            up++;
-        else if (*p >= 'a' && *p <= 'z')
-            low++;
-    }
-    if (up + low < 8)
+    if (m->up + m->low < 8)
         return 0;
-    double r = (double)up / (up + low);
+    double r = (double)m->up / (m->up + m->low);
     return r >= 0.8 ? 1 : r >= 0.6 ? 0.5 : 0;
 }
 
@@ -256,12 +276,11 @@ int pl_signals_extract(const pl_persona_index_t *ix, const pl_signal_input_t *in
     int casual = counts[L_CASUAL] + ((forms & PL_ADDRESS_DU) != 0);
     out->v[PL_SIG_FORMAL] = saturate(formal);
     out->v[PL_SIG_CASUAL] = saturate(casual);
-    out->v[PL_SIG_EMOJI] = saturate((int)emoji + emoticons(in->text));
-    int bangs = 0;
-    for (const char *p = in->text; *p; p++)
-        bangs += *p == '!';
-    out->v[PL_SIG_EXCLAMATION] = bangs >= 3 ? 1 : bangs == 2 ? 0.6 : bangs == 1 ? 0.3 : 0;
-    out->v[PL_SIG_SHOUTING] = shouting(in->text);
+    marks_t m;
+    scan_marks(in->text, &m);
+    out->v[PL_SIG_EMOJI] = saturate((int)emoji + m.faces);
+    out->v[PL_SIG_EXCLAMATION] = m.bangs >= 3 ? 1 : m.bangs == 2 ? 0.6 : m.bangs == 1 ? 0.3 : 0;
+    out->v[PL_SIG_SHOUTING] = shouting(&m);
     out->v[PL_SIG_LONG_MESSAGE] = nwords >= 40 ? 1 : nwords >= 25 ? 0.5 : 0;
     out->v[PL_SIG_SHORT_MESSAGE] = nwords == 0 ? 0 : nwords <= 3 ? 1 : nwords <= 5 ? 0.5 : 0;
     out->v[PL_SIG_FAST_PACE] = in->gap_ms < 0        ? 0

@@ -98,8 +98,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
         tone = bot->default_tone;
     out->n = 0;
     const pl_persona_t *persona = NULL;
-    int pi = pl_bot_persona(
-        bot, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona")));
+    int pi = pl_bot_persona(bot, pl_state_persona(state));
     if (pi >= 0)
         persona = &bot->personas[pi];
     pl_strbuf_t buf;

@@ -239,7 +239,9 @@ static void german_address_stays_sie_until_the_customer_says_du(void **state)
     say(c, "ich suche eine Kamera");
     assert_string_equal(c->t.reply.items[0].text, "Gerne helfe ich Ihnen bei der Auswahl.");
     say(c, "kannst du mir eine Kamera zeigen? ich suche eine Kamera");
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(c->state, "address")), "du");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "persona"), "address")),
+        "du");
     assert_string_equal(c->t.persona.tone, "locker");
     assert_string_equal(c->t.reply.items[0].text, "Klar, ich helf dir gern!");
     stop(c);

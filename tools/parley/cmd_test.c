@@ -201,8 +201,7 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
     if ((n = pl_ymap_get(tn, "slots")) != NULL && n->kind == PL_Y_MAP)
         expect_slots(r, n, turn, user, state);
     if ((n = pl_ymap_get(tn, "persona")) != NULL)
-        expect_name(r, n, turn, user, "persona",
-                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "persona")));
+        expect_name(r, n, turn, user, "persona", pl_state_persona(state));
     if ((n = pl_ymap_get(tn, "tone")) != NULL)
         expect_name(r, n, turn, user, "tone", t->persona.tone);
     if ((n = pl_ymap_get(tn, "offer")) != NULL && n->kind == PL_Y_SCALAR) {
