@@ -20,11 +20,11 @@ static int word_is(const char *w, size_t n, const char *const *list)
 
 int pl_address_of(const char *text)
 {
-    static const char *const du[] = {"du",     "dich",   "dir",    "dein",  "deine", "deinen",
-                                     "deinem", "deiner", "deines", "Du",    "Dich",  "Dir",
+    static const char *const du[] = {"du",     "dich",   "dir",    "dein",   "deine", "deinen",
+                                     "deinem", "deiner", "deines", "Du",     "Dich",  "Dir",
                                      "Dein",   "Deine",  "Deinen", "Deinem", NULL};
-    static const char *const sie[] = {"Sie",    "Ihnen",  "Ihr",    "Ihre", "Ihren",
-                                      "Ihrem",  "Ihrer",  "Ihres",  NULL};
+    static const char *const sie[] = {"Sie",   "Ihnen", "Ihr",   "Ihre", "Ihren",
+                                      "Ihrem", "Ihrer", "Ihres", NULL};
     int found = 0, sentence_start = 1;
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {

@@ -267,8 +267,8 @@ typedef struct pl_bot {
     size_t nsignals;
     pl_persona_t *personas;
     size_t npersonas;
-    int *tone_address;  /* per tone: PL_ADDRESS_* bits its German texts use */
-    int uses_interests; /* some condition reads the interest profile */
+    int *tone_address;        /* per tone: PL_ADDRESS_* bits its German texts use */
+    int uses_interests;       /* some condition reads the interest profile */
     uint64_t persona_signals; /* bit i: some persona listens to signal i */
 
     const char **files; /* every file the bot was read from, main file first */
@@ -282,8 +282,7 @@ typedef struct pl_bot {
 int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out);
 /* The same for a main file whose text is in memory (len bytes, as read from a file);
  * name stands for its path in diagnostics and includes resolve relative to it. */
-int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d,
-                     pl_bot_t **out);
+int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out);
 void pl_bot_free(pl_bot_t *bot);
 
 /* Lookups by id; -1 when absent. */

@@ -581,8 +581,7 @@ static void read_offers(pl__loader_t *L, const section_t *s)
 
 /* ---- the whole bot ---- */
 
-static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *d,
-                    pl_bot_t **out)
+static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out)
 {
     pl__loader_t *L = pl_calloc(1, sizeof(*L));
     pl_bot_t *bot = pl_calloc(1, sizeof(*bot));
@@ -649,8 +648,7 @@ int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
     return load_bot(path, NULL, 0, d, out);
 }
 
-int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d,
-                     pl_bot_t **out)
+int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out)
 {
     return load_bot(name, text, len, d, out);
 }

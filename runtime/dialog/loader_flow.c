@@ -242,9 +242,9 @@ int pl__read_text(pl__loader_t *L, const pl_ynode_t *n, pl_text_t *out, const ch
 
 /* ---- conditions ---- */
 
-static const char *const cond_heads[] = {"slot",    "intent",  "channel", "persona",
-                                         "tone",    "consent", "offered", "all",
-                                         "any",     "not",     "interest"};
+static const char *const cond_heads[] = {"slot", "intent",  "channel", "persona",
+                                         "tone", "consent", "offered", "all",
+                                         "any",  "not",     "interest"};
 static const char *const slot_ops[] = {"filled", "is", "is_not", "below", "above"};
 
 static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int depth);
@@ -269,8 +269,9 @@ static int check_interest(pl__loader_t *L, const pl_ynode_t *v)
             names[m++] = bot->entities[e].values[k].value;
     const char *guess = names ? pl_did_you_mean(v->str, names, m) : NULL;
     if (guess)
-        pl__err(L, v, "unknown interest '%s' (did you mean '%s'?); an interest is an intent or "
-                      "a value of a list entity",
+        pl__err(L, v,
+                "unknown interest '%s' (did you mean '%s'?); an interest is an intent or "
+                "a value of a list entity",
                 v->str, guess);
     else
         pl__err(L, v, "unknown interest '%s'; an interest is an intent or a value of a list entity",

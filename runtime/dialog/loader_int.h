@@ -67,8 +67,7 @@ void pl__check_templates(pl__loader_t *L, const pl_ynode_t *n, const char *s);
 
 /* loader_persona.c */
 void pl__read_signals(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n);
-void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals,
-                       size_t n);
+void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n);
 /* Warns about German texts that mix "du" and "Sie", and notes which form each tone uses. */
 void pl__check_address(pl__loader_t *L);
 

@@ -92,8 +92,7 @@ static void read_persona_signals(pl__loader_t *L, const pl_ynode_t *n, pl_person
     }
 }
 
-void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals,
-                       size_t n)
+void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n)
 {
     static const char *const allowed[] = {"signals", "tone", "emoji", "max_options", "patience"};
     pl_bot_t *bot = L->bot;

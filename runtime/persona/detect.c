@@ -129,8 +129,8 @@ static int update_address(const pl_bot_t *bot, cJSON *ps, int forms, int *addres
     return cur != NULL && du == was_du ? 0 : set_str(ps, "address", du ? "du" : "Sie");
 }
 
-int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
-                      int address_forms, pl_persona_choice_t *out)
+int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, int address_forms,
+                      pl_persona_choice_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (bot->npersonas == 0 && strcmp(bot->language, "de") != 0) {

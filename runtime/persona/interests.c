@@ -1,7 +1,8 @@
 /* Interests, not last clicks: every understood intent and every value of a list entity the
- * customer mentions adds to an interest profile (values count twice as much as intents) that fades by a fifth each turn. The strongest
- * interest that has been sustained over several turns is what flows may read; one joke about a
- * diesel generator does not replace five turns about reflex cameras. */
+ * customer mentions adds to an interest profile (values count twice as much as intents) that fades
+ * by a fifth each turn. The strongest interest that has been sustained over several turns is what
+ * flows may read; one joke about a diesel generator does not replace five turns about reflex
+ * cameras. */
 #include "persona/persona.h"
 #include "base/error.h"
 

@@ -30,9 +30,9 @@ typedef struct {
     size_t len;
     const pl_understanding_t *u; /* its tokens */
     pl_channel_t channel;
-    int64_t gap_ms; /* since the customer's previous message; negative: none */
-    int repeated;   /* the same question as the previous message */
-    int returning;  /* a returning customer who consented to personalisation */
+    int64_t gap_ms;    /* since the customer's previous message; negative: none */
+    int repeated;      /* the same question as the previous message */
+    int returning;     /* a returning customer who consented to personalisation */
     int address_forms; /* German: PL_ADDRESS_* forms the message uses (pl_address_of) */
 } pl_signal_input_t;
 
@@ -47,10 +47,10 @@ typedef struct {
 } pl_persona_choice_t;
 
 /* Adds one message's signals to the evidence in the conversation state and decides persona,
- * tone and (German) address form, in the state's "persona" object (see pl_state_persona). Strings in out point into bot or
- * state. Returns 0 or PL_ENOMEM. */
-int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s,
-                      int address_forms, pl_persona_choice_t *out);
+ * tone and (German) address form, in the state's "persona" object (see pl_state_persona). Strings
+ * in out point into bot or state. Returns 0 or PL_ENOMEM. */
+int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, int address_forms,
+                      pl_persona_choice_t *out);
 
 /* Adds this message's intent and list-entity values to the interest profile in state
  * ("interests", fading each turn) and sets "interest" to the strongest sustained one, or removes

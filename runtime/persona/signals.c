@@ -32,43 +32,107 @@ struct pl_persona_index {
     size_t nphrases, cap;
 };
 
-static const char *const formal_en[] = {
-    "dear", "good morning", "good afternoon", "good evening", "kind regards", "best regards",
-    "yours sincerely", "sincerely", "would you be so kind", "could you kindly",
-    "would you kindly", "i would be grateful", "i would appreciate", "thank you in advance",
-    "please advise", "may i ask", "i would like to inquire", "i wish to", "i would be obliged",
-    "many thanks in advance", NULL};
+static const char *const formal_en[] = {"dear",
+                                        "good morning",
+                                        "good afternoon",
+                                        "good evening",
+                                        "kind regards",
+                                        "best regards",
+                                        "yours sincerely",
+                                        "sincerely",
+                                        "would you be so kind",
+                                        "could you kindly",
+                                        "would you kindly",
+                                        "i would be grateful",
+                                        "i would appreciate",
+                                        "thank you in advance",
+                                        "please advise",
+                                        "may i ask",
+                                        "i would like to inquire",
+                                        "i wish to",
+                                        "i would be obliged",
+                                        "many thanks in advance",
+                                        NULL};
 static const char *const formal_de[] = {
-    "sehr geehrte", "sehr geehrter", "mit freundlichen grüßen", "freundliche grüße",
-    "guten tag", "guten morgen", "guten abend", "ich hätte gerne", "ich hätte gern",
-    "könnten sie", "würden sie", "wären sie so freundlich", "vielen dank im voraus",
-    "hochachtungsvoll", "ich möchte mich erkundigen", "gestatten sie", "verbindlichen dank",
-    NULL};
+    "sehr geehrte",          "sehr geehrter",      "mit freundlichen grüßen",
+    "freundliche grüße",     "guten tag",          "guten morgen",
+    "guten abend",           "ich hätte gerne",    "ich hätte gern",
+    "könnten sie",           "würden sie",         "wären sie so freundlich",
+    "vielen dank im voraus", "hochachtungsvoll",   "ich möchte mich erkundigen",
+    "gestatten sie",         "verbindlichen dank", NULL};
 static const char *const casual_en[] = {
-    "hey", "hi", "yo", "sup", "gonna", "wanna", "gotta", "lol", "dude", "cool", "u", "ur", "thx",
-    "pls", "plz", "yeah", "yep", "nope", "awesome", "btw", "ya", "kinda", "lemme", "omg", "bro",
-    "y'all", "ain't", NULL};
+    "hey", "hi",    "yo",    "sup", "gonna", "wanna", "gotta", "lol",  "dude",    "cool",
+    "u",   "ur",    "thx",   "pls", "plz",   "yeah",  "yep",   "nope", "awesome", "btw",
+    "ya",  "kinda", "lemme", "omg", "bro",   "y'all", "ain't", NULL};
 static const char *const casual_de[] = {
-    "hi", "hey", "moin", "servus", "na", "jo", "yo", "cool", "krass", "geil", "voll", "hab",
-    "nen", "gibts", "alter", "digga", "lol", "mega", "bock", "kannste", "haste", "weißte",
-    "was geht", "danke dir", "bisschen", "ne frage", "nice", NULL};
-static const char *const hesitation_en[] = {
-    "not sure", "i don't know", "dont know", "no idea", "maybe", "confused", "beginner",
-    "new to this", "unsure", "hmm", "um", "i guess", "overwhelmed", "no clue", "no expert",
-    "not an expert", "which one should", "help me decide", "can't decide", "perhaps", NULL};
-static const char *const hesitation_de[] = {
-    "weiß nicht", "keine ahnung", "unsicher", "nicht sicher", "vielleicht",
-    "kenne mich nicht aus", "kenne mich damit nicht aus", "keine erfahrung", "anfänger",
-    "einsteiger", "überfordert", "verwirrt", "hmm", "ähm", "keinen plan", "schwer zu sagen",
-    "kann mich nicht entscheiden", "bin neu", "kein profi", "eventuell", NULL};
-static const char *const urgency_en[] = {
-    "asap", "urgent", "urgently", "right now", "quickly", "quick", "hurry", "immediately",
-    "no time", "today", "as soon as possible", "by tomorrow", "right away", "fast shipping",
-    "in a rush", "rush", NULL};
+    "hi",     "hey",      "moin",      "servus",   "na",       "jo",      "yo",
+    "cool",   "krass",    "geil",      "voll",     "hab",      "nen",     "gibts",
+    "alter",  "digga",    "lol",       "mega",     "bock",     "kannste", "haste",
+    "weißte", "was geht", "danke dir", "bisschen", "ne frage", "nice",    NULL};
+static const char *const hesitation_en[] = {"not sure",
+                                            "i don't know",
+                                            "dont know",
+                                            "no idea",
+                                            "maybe",
+                                            "confused",
+                                            "beginner",
+                                            "new to this",
+                                            "unsure",
+                                            "hmm",
+                                            "um",
+                                            "i guess",
+                                            "overwhelmed",
+                                            "no clue",
+                                            "no expert",
+                                            "not an expert",
+                                            "which one should",
+                                            "help me decide",
+                                            "can't decide",
+                                            "perhaps",
+                                            NULL};
+static const char *const hesitation_de[] = {"weiß nicht",
+                                            "keine ahnung",
+                                            "unsicher",
+                                            "nicht sicher",
+                                            "vielleicht",
+                                            "kenne mich nicht aus",
+                                            "kenne mich damit nicht aus",
+                                            "keine erfahrung",
+                                            "anfänger",
+                                            "einsteiger",
+                                            "überfordert",
+                                            "verwirrt",
+                                            "hmm",
+                                            "ähm",
+                                            "keinen plan",
+                                            "schwer zu sagen",
+                                            "kann mich nicht entscheiden",
+                                            "bin neu",
+                                            "kein profi",
+                                            "eventuell",
+                                            NULL};
+static const char *const urgency_en[] = {"asap",
+                                         "urgent",
+                                         "urgently",
+                                         "right now",
+                                         "quickly",
+                                         "quick",
+                                         "hurry",
+                                         "immediately",
+                                         "no time",
+                                         "today",
+                                         "as soon as possible",
+                                         "by tomorrow",
+                                         "right away",
+                                         "fast shipping",
+                                         "in a rush",
+                                         "rush",
+                                         NULL};
 static const char *const urgency_de[] = {
-    "schnell", "sofort", "dringend", "eilig", "eilt", "heute noch", "asap", "zügig",
-    "keine zeit", "so schnell wie möglich", "bis morgen", "jetzt sofort", "umgehend",
-    "express", "gleich heute", NULL};
+    "schnell",    "sofort",       "dringend", "eilig",      "eilt",
+    "heute noch", "asap",         "zügig",    "keine zeit", "so schnell wie möglich",
+    "bis morgen", "jetzt sofort", "umgehend", "express",    "gleich heute",
+    NULL};
 
 /* Normalises each phrase like customer text and adds it, as word hashes, to the index. */
 static int add_list(pl_persona_index_t *ix, const char *const *words, size_t n, uint32_t list)
@@ -144,8 +208,8 @@ int pl_persona_index_new(const pl_bot_t *bot, pl_persona_index_t **out)
     for (int i = 0; i < L_NBUILTIN && rc == 0; i++)
         rc = add_list(ix, lists[i], count(lists[i]), (uint32_t)i);
     for (size_t i = 0; i < bot->nsignals && i < PL_MAX_CUSTOM_SIGNALS && rc == 0; i++)
-        rc = add_list(ix, bot->signals[i].words, bot->signals[i].nwords,
-                      (uint32_t)(L_NBUILTIN + i));
+        rc =
+            add_list(ix, bot->signals[i].words, bot->signals[i].nwords, (uint32_t)(L_NBUILTIN + i));
     if (rc == 0 && ix->nphrases > 1)
         qsort(ix->phrases, ix->nphrases, sizeof(*ix->phrases), cmp_phrase);
     if (rc != 0) {
@@ -219,7 +283,8 @@ static void scan_marks(const char *t, marks_t *m)
         case ';':
             if (*q == '-')
                 q++;
-            m->faces += *q == ')' || *q == '(' || *q == 'D' || *q == 'P' || (*p == ':' && *q == 'o');
+            m->faces +=
+                *q == ')' || *q == '(' || *q == 'D' || *q == 'P' || (*p == ':' && *q == 'o');
             break;
         case '<':
             m->faces += *q == '3';
@@ -252,9 +317,8 @@ int pl_signals_extract(const pl_persona_index_t *ix, const pl_signal_input_t *in
 {
     const pl_bot_t *bot = ix->bot;
     memset(out, 0, sizeof(*out));
-    out->n = PL_SIG_BUILTIN_COUNT + (int)(bot->nsignals < PL_MAX_CUSTOM_SIGNALS
-                                              ? bot->nsignals
-                                              : PL_MAX_CUSTOM_SIGNALS);
+    out->n = PL_SIG_BUILTIN_COUNT +
+             (int)(bot->nsignals < PL_MAX_CUSTOM_SIGNALS ? bot->nsignals : PL_MAX_CUSTOM_SIGNALS);
     /* the hashes of the message's normalised words, for the word lists */
     const pl_understanding_t *u = in->u;
     size_t nwords = 0, emoji = 0;
@@ -283,7 +347,7 @@ int pl_signals_extract(const pl_persona_index_t *ix, const pl_signal_input_t *in
     out->v[PL_SIG_SHOUTING] = shouting(&m);
     out->v[PL_SIG_LONG_MESSAGE] = nwords >= 40 ? 1 : nwords >= 25 ? 0.5 : 0;
     out->v[PL_SIG_SHORT_MESSAGE] = nwords == 0 ? 0 : nwords <= 3 ? 1 : nwords <= 5 ? 0.5 : 0;
-    out->v[PL_SIG_FAST_PACE] = in->gap_ms < 0        ? 0
+    out->v[PL_SIG_FAST_PACE] = in->gap_ms < 0       ? 0
                                : in->gap_ms < 5000  ? 1
                                : in->gap_ms < 10000 ? 0.5
                                                     : 0;

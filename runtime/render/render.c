@@ -46,16 +46,16 @@ static void strip_emoji(char *s)
     size_t r = 0, w = 0, len = strlen(s);
     while (r < len) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + r,
-                                              (utf8proc_ssize_t)(len - r), &cp);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + r, (utf8proc_ssize_t)(len - r), &cp);
         if (n <= 0) {
             s[w++] = s[r++];
             continue;
         }
         int bc = utf8proc_get_property(cp)->boundclass;
         int emoji = bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
-                    bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR || cp == 0x200D ||
-                    cp == 0xFE0F || (cp >= 0x1F3FB && cp <= 0x1F3FF);
+                    bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR || cp == 0x200D || cp == 0xFE0F ||
+                    (cp >= 0x1F3FB && cp <= 0x1F3FF);
         if (!emoji) {
             memmove(s + w, s + r, (size_t)n);
             w += (size_t)n;
@@ -114,8 +114,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
         m->tone = tone;
         m->quick_replies = a->quick_replies;
         m->nquick_replies = a->nquick_replies;
-        if (persona && persona->max_options > 0 &&
-            m->nquick_replies > (size_t)persona->max_options)
+        if (persona && persona->max_options > 0 && m->nquick_replies > (size_t)persona->max_options)
             m->nquick_replies = (size_t)persona->max_options;
         pl_template_ctx_t ctx = {.bot = bot, .state = state};
         if (a->kind == PL_ACT_OFFER) {

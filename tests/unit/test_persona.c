@@ -67,8 +67,11 @@ static void check_rows(const char *bot_text, const row_t *rows, size_t n)
         pl_arena_reset(&a);
         pl_understanding_t u;
         assert_int_equal(pl_nlu_understand(nlu, rows[i].text, strlen(rows[i].text), &a, &u), 0);
-        pl_signal_input_t in = {.text = rows[i].text, .len = strlen(rows[i].text), .u = &u,
-                                .channel = PL_CHANNEL_WEB, .gap_ms = -1};
+        pl_signal_input_t in = {.text = rows[i].text,
+                                .len = strlen(rows[i].text),
+                                .u = &u,
+                                .channel = PL_CHANNEL_WEB,
+                                .gap_ms = -1};
         pl_signals_t s;
         assert_int_equal(pl_signals_extract(ix, &in, &a, &s), 0);
         int best = -1;
@@ -123,6 +126,72 @@ static void signals_of_german_messages(void **state)
     check_rows(de_bot, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+/* Length, pace, channel, returning and repeated questions come from the turn, not from word
+ * lists: each extractor with its input. */
+static void signals_of_length_pace_channel_and_returning(void **state)
+{
+    (void)state;
+    pl_bot_t *bot;
+    char *diag;
+    assert_int_equal(th_load(en_bot, &bot, &diag), 0);
+    free(diag);
+    pl_nlu_t *nlu;
+    pl_persona_index_t *ix;
+    assert_int_equal(pl_nlu_new(bot, &nlu), 0);
+    assert_int_equal(pl_persona_index_new(bot, &ix), 0);
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    char longer[600] = "";
+    for (int i = 0; i < 45; i++)
+        strcat(longer, "word ");
+    static const struct {
+        const char *text;
+        pl_channel_t ch;
+        int64_t gap;
+        int repeated, returning;
+        int signal;
+        double min, max;
+    } rows[] = {
+        {NULL, PL_CHANNEL_WEB, -1, 0, 0, PL_SIG_LONG_MESSAGE, 1, 1},
+        {"ok thanks", PL_CHANNEL_WEB, -1, 0, 0, PL_SIG_SHORT_MESSAGE, 1, 1},
+        {"I would like to know more about your cameras please", PL_CHANNEL_WEB, -1, 0, 0,
+         PL_SIG_SHORT_MESSAGE, 0, 0},
+        {"and now?", PL_CHANNEL_WEB, 2000, 0, 0, PL_SIG_FAST_PACE, 1, 1},
+        {"and now?", PL_CHANNEL_WEB, 8000, 0, 0, PL_SIG_FAST_PACE, 0.5, 0.5},
+        {"and now?", PL_CHANNEL_WEB, 60000, 0, 0, PL_SIG_FAST_PACE, 0, 0},
+        {"and now?", PL_CHANNEL_WEB, -1, 0, 0, PL_SIG_FAST_PACE, 0, 0},
+        {"what now", PL_CHANNEL_VOICE, -1, 0, 0, PL_SIG_VOICE, 1, 1},
+        {"what now", PL_CHANNEL_APP, -1, 0, 0, PL_SIG_VOICE, 0, 0},
+        {"hello again", PL_CHANNEL_WEB, -1, 0, 1, PL_SIG_RETURNING, 1, 1},
+        {"I want a camera", PL_CHANNEL_WEB, -1, 1, 0, PL_SIG_HESITATION, 0.5, 0.7},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *text = rows[i].text ? rows[i].text : longer;
+        pl_arena_reset(&a);
+        pl_understanding_t u;
+        assert_int_equal(pl_nlu_understand(nlu, text, strlen(text), &a, &u), 0);
+        pl_signal_input_t in = {.text = text,
+                                .len = strlen(text),
+                                .u = &u,
+                                .channel = rows[i].ch,
+                                .gap_ms = rows[i].gap,
+                                .repeated = rows[i].repeated,
+                                .returning = rows[i].returning};
+        pl_signals_t s;
+        assert_int_equal(pl_signals_extract(ix, &in, &a, &s), 0);
+        double v = s.v[rows[i].signal];
+        if (v < rows[i].min - 1e-9 || v > rows[i].max + 1e-9) {
+            print_error("row %zu: %s = %.2f, want %.2f..%.2f\n", i,
+                        pl_signal_name(bot, rows[i].signal), v, rows[i].min, rows[i].max);
+            fail();
+        }
+    }
+    pl_arena_cleanup(&a);
+    pl_persona_index_free(ix);
+    pl_nlu_free(nlu);
+    pl_bot_free(bot);
+}
+
 typedef struct {
     pl_runtime_t *rt;
     cJSON *state;
@@ -151,8 +220,8 @@ static void say(conv_t *c, const char *text)
 {
     pl_arena_reset(&c->a);
     c->now += 60000; /* a minute between messages: no fast pace */
-    pl_event_t ev = {.text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB,
-                     .now_ms = c->now};
+    pl_event_t ev = {
+        .text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB, .now_ms = c->now};
     assert_int_equal(pl_runtime_turn(c->rt, &c->state, &ev, &c->a, &c->t), 0);
 }
 
@@ -202,7 +271,8 @@ static void persona_behaviour_shapes_the_reply(void **state)
     say(c, "I want a camera");
     /* polite: formal variant, emoji removed */
     assert_string_equal(c->t.reply.items[0].variant, "formal");
-    assert_string_equal(c->t.reply.items[0].text, "Certainly. Let us find a suitable camera for you.");
+    assert_string_equal(c->t.reply.items[0].text,
+                        "Certainly. Let us find a suitable camera for you.");
     stop(c);
     c = start(en_bot);
     say(c, "hey dude lol \xF0\x9F\x98\x8E");
@@ -239,9 +309,9 @@ static void german_address_stays_sie_until_the_customer_says_du(void **state)
     say(c, "ich suche eine Kamera");
     assert_string_equal(c->t.reply.items[0].text, "Gerne helfe ich Ihnen bei der Auswahl.");
     say(c, "kannst du mir eine Kamera zeigen? ich suche eine Kamera");
-    assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "persona"), "address")),
-        "du");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(c->state, "persona"), "address")),
+                        "du");
     assert_string_equal(c->t.persona.tone, "locker");
     assert_string_equal(c->t.reply.items[0].text, "Klar, ich helf dir gern!");
     stop(c);
@@ -337,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(signals_of_english_messages),
         cmocka_unit_test(signals_of_german_messages),
+        cmocka_unit_test(signals_of_length_pace_channel_and_returning),
         cmocka_unit_test(persona_switches_after_two_agreeing_turns_only),
         cmocka_unit_test(persona_behaviour_shapes_the_reply),
         cmocka_unit_test(impatient_persona_gets_a_human_sooner),

@@ -70,11 +70,13 @@ static pl_runtime_t *load(const char *path)
 
 int pl_cmd_eval_signals(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bot-en", required_argument, NULL, 'e'}, {"bot-de", required_argument, NULL, 'd'},
-        {"min", required_argument, NULL, 'm'},    {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"bot-en", required_argument, NULL, 'e'},
+                                         {"bot-de", required_argument, NULL, 'd'},
+                                         {"min", required_argument, NULL, 'm'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
     const char *bot_en = NULL, *bot_de = NULL;
     double min = -1;
     int json = 0, quiet = 0, c;
@@ -132,7 +134,8 @@ int pl_cmd_eval_signals(int argc, char **argv)
         if (first) {
             first = 0;
             if (strncmp(line, "lang\tsignal\ttext", 16) != 0) {
-                fprintf(stderr, "parley eval: the file must start with 'lang<TAB>signal<TAB>text'\n");
+                fprintf(stderr,
+                        "parley eval: the file must start with 'lang<TAB>signal<TAB>text'\n");
                 rc = PL_EINVAL;
             }
             continue;
