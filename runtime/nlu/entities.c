@@ -27,6 +27,10 @@ typedef struct {
 typedef struct {
     syn_t *syns; /* by first hash, then longest first */
     size_t n;
+    /* for tolerant matching, which needs the right first letter: the synonyms by their first
+     * byte, in the order above; byte b's are by_first[first[b], first[b + 1]) */
+    uint32_t *by_first;
+    uint32_t first[257];
 } list_t;
 
 struct pl__lists {
@@ -79,6 +83,18 @@ static int build_list(const pl_entity_t *en, int de, pl_arena_t *a, pl_arena_t *
         }
     }
     qsort(l->syns, l->n, sizeof(syn_t), cmp_syn);
+    l->by_first = pl_arena_alloc(a, (l->n + 1) * sizeof(uint32_t));
+    if (l->by_first == NULL)
+        return PL_ENOMEM;
+    memset(l->first, 0, sizeof(l->first));
+    for (size_t s = 0; s < l->n; s++)
+        l->first[(unsigned char)l->syns[s].joined[0] + 1]++;
+    for (int b = 0; b < 256; b++)
+        l->first[b + 1] += l->first[b];
+    uint32_t fill[256];
+    memcpy(fill, l->first, sizeof(fill));
+    for (size_t s = 0; s < l->n; s++)
+        l->by_first[fill[(unsigned char)l->syns[s].joined[0]]++] = (uint32_t)s;
     return 0;
 }
 
@@ -136,9 +152,10 @@ static const syn_t *fuzzy_at(const list_t *l, const pl__tokens_t *t, size_t i, s
         int tol = tolerance(wl);
         if (tol == 0 && k == 1)
             continue; /* one short word: only the exact match above counts */
-        for (size_t s = 0; s<l->n && * budget> 0; s++) {
-            const syn_t *y = &l->syns[s];
-            if (y->jlen + (size_t)tol < wl || wl + (size_t)tol < y->jlen || y->joined[0] != word[0])
+        unsigned char b = (unsigned char)word[0];
+        for (uint32_t f = l->first[b]; f < l->first[b + 1] && *budget > 0; f++) {
+            const syn_t *y = &l->syns[l->by_first[f]];
+            if (y->jlen + (size_t)tol < wl || wl + (size_t)tol < y->jlen)
                 continue;
             (*budget)--;
             if (pl_edit_distance(word, y->joined, tol) <= tol) {
