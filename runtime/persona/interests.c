@@ -1,6 +1,6 @@
 /* Interests, not last clicks: every understood intent and every value of a list entity the
  * customer mentions adds to an interest profile (values count twice as much as intents) that fades
- * by a fifth each turn. The strongest interest that has been sustained over several turns is what
+ * by a tenth each turn. The strongest interest that has been sustained over several turns is what
  * flows may read; one joke about a diesel generator does not replace five turns about reflex
  * cameras. */
 #include "persona/persona.h"
@@ -8,10 +8,10 @@
 
 #include <string.h>
 
-#define FADE 0.8      /* what an interest keeps of itself per turn */
+#define FADE 0.9      /* what an interest keeps of itself per turn */
 #define SUSTAINED 1.5 /* more than one mention, or one mention kept up */
-#define FORGOTTEN 0.05
-#define MAX_INTERESTS 32
+#define FORGOTTEN 0.3 /* below this an interest says nothing: it goes, keeping the state small */
+#define MAX_INTERESTS 8
 
 /* A thing the customer names (a reflex camera) says more about their interest than what they
  * do with it (asking, buying), so entity values count fully and intents half. */

@@ -41,7 +41,9 @@ static const char de_bot[] =
     "      - say:\n"
     "          default: Gerne helfe ich Ihnen bei der Auswahl.\n"
     "          locker: Klar, ich helf dir gern!\n"
-    "      - end:\n";
+    "      - end:\n"
+    "fallback:\n"
+    "  say: {default: \"Wie bitte?\", locker: \"Hä, was meinst du?\"}\n";
 
 typedef struct {
     const char *text;
