@@ -18,9 +18,9 @@
 /* Turns a new leader must lead in a row before it is taken. */
 #define STREAK 2
 
-static int set_str(cJSON *o, const char *key, const char *v)
+/* Puts item (which may be NULL after a failed allocation) under key, replacing what was there. */
+static int set_item(cJSON *o, const char *key, cJSON *item)
 {
-    cJSON *item = cJSON_CreateString(v);
     if (item == NULL)
         return PL_ENOMEM;
     cJSON_DeleteItemFromObjectCaseSensitive(o, key);
@@ -31,17 +31,14 @@ static int set_str(cJSON *o, const char *key, const char *v)
     return 0;
 }
 
+static int set_str(cJSON *o, const char *key, const char *v)
+{
+    return set_item(o, key, cJSON_CreateString(v));
+}
+
 static int set_num(cJSON *o, const char *key, double v)
 {
-    cJSON *item = cJSON_CreateNumber(v);
-    if (item == NULL)
-        return PL_ENOMEM;
-    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-    if (!cJSON_AddItemToObject(o, key, item)) {
-        cJSON_Delete(item);
-        return PL_ENOMEM;
-    }
-    return 0;
+    return set_item(o, key, cJSON_CreateNumber(v));
 }
 
 /* The decayed evidence plus this turn's signals, kept in ev: only for signals that some
