@@ -67,6 +67,7 @@ typedef struct {
     const char *id;
     const char **examples;
     size_t nexamples;
+    int builtin; /* one of the built-in intents, with its built-in examples */
     pl_pos_t pos;
 } pl_intent_t;
 
@@ -160,6 +161,7 @@ typedef struct {
 
 typedef struct {
     const char *id;
+    int capability;        /* index into bot->caps; -1: none named */
     const char **triggers; /* intent ids that start the flow */
     int *trigger_idx;
     size_t ntriggers;
@@ -228,6 +230,31 @@ typedef struct {
     pl_pos_t pos;
 } pl_persona_t;
 
+/* Something the bot can do, and on which channels (bit 1 << pl_channel_t). */
+typedef struct {
+    const char *id;
+    const char *description; /* short, in the bot's language: "help you choose a camera" */
+    int channels;
+    const char *elsewhere; /* why not on the other channels, e.g. "needs a screen"; or NULL */
+    pl_pos_t pos;
+} pl_capability_t;
+
+/* Something the bot cannot do, with where to go instead. */
+typedef struct {
+    const char *id;
+    const char *description; /* "repair cameras" */
+    const char *alternative; /* "our repair service: 030 1234567, Mon-Fri 9-18"; NULL: none */
+    int *intents;            /* requests that ask for it */
+    size_t nintents;
+    pl_pos_t pos;
+} pl_cannot_t;
+
+/* Built-in intents every bot understands (in its language); a bot may give its own examples
+ * under the same id. The answer to "are you a bot?" is always the built-in, truthful one. */
+#define PL_INTENT_WHAT_CAN_YOU_DO "what_can_you_do"
+#define PL_INTENT_ARE_YOU_A_BOT "are_you_a_bot"
+#define PL_INTENT_TALK_TO_HUMAN "talk_to_human"
+
 /* German address forms (dialog/address.c): PL_ADDRESS_DU | PL_ADDRESS_SIE bits for the forms
  * text uses: "du/dich/dir/dein..." and "Sie/Ihnen/Ihr..." with a capital inside a sentence. */
 #define PL_ADDRESS_DU 1
@@ -267,8 +294,19 @@ typedef struct pl_bot {
     size_t nsignals;
     pl_persona_t *personas;
     size_t npersonas;
-    int *tone_address;        /* per tone: PL_ADDRESS_* bits its German texts use */
-    int uses_interests;       /* some condition reads the interest profile */
+    int *tone_address;  /* per tone: PL_ADDRESS_* bits its German texts use */
+    int uses_interests; /* some condition reads the interest profile */
+
+    /* honesty: what the bot is and can do, per channel */
+    const char *disclosure;   /* that it is automated; built in when the bot has none */
+    const char *persona_name; /* personality: a name the bot goes by, or NULL */
+    const char *voice_hints;  /* personality: how it should sound on voice, or NULL */
+    pl_capability_t *caps;
+    size_t ncaps;
+    pl_cannot_t *cannots;
+    size_t ncannots;
+    const char *human[PL_CHANNEL_COUNT]; /* how to reach a person on each channel, or NULL */
+    const char *human_hours;
     uint64_t persona_signals; /* bit i: some persona listens to signal i */
 
     const char **files; /* every file the bot was read from, main file first */

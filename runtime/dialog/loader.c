@@ -11,8 +11,9 @@
 
 /* ---- files and includes ---- */
 
-static const char *const main_keys[] = {"bot",   "include", "intents",  "entities", "slots",
-                                        "flows", "offers",  "fallback", "signals",  "personas"};
+static const char *const main_keys[] = {"bot",     "include",  "intents",     "entities",
+                                        "slots",   "flows",    "offers",      "fallback",
+                                        "signals", "personas", "capabilities"};
 static const char *const include_keys[] = {"include", "intents", "entities", "slots",
                                            "flows",   "offers",  "signals",  "personas"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -209,8 +210,8 @@ static void gather(pl__loader_t *L, const char *name, const char *kind, section_
 
 static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
 {
-    static const char *const keys[] = {"id",    "name",         "language",
-                                       "tones", "default_tone", "threshold"};
+    static const char *const keys[] = {"id",           "name",      "language",    "tones",
+                                       "default_tone", "threshold", "personality", "disclosure"};
     pl_bot_t *bot = L->bot;
     bot->id = bot->name = "";
     bot->language = "en";
@@ -276,6 +277,7 @@ static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
     }
     if (bot->default_tone == NULL)
         bot->default_tone = "neutral";
+    pl__read_disclosure(L, meta);
     if ((n = pl_ymap_get(meta, "threshold")) != NULL) {
         double t;
         if (pl__want_number(L, n, "'threshold'", &t)) {
@@ -612,6 +614,8 @@ static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *
         gather(L, "personas", "persona", &personas);
         read_entities(L, &entities);
         read_intents(L, &intents);
+        pl__add_builtin_intents(L);
+        pl__read_capabilities(L, pl_ymap_get(root, "capabilities"));
         read_slots(L, &slots);
         read_offers(L, &offers);
         pl__read_signals(L, signals.keys, signals.vals, signals.n);
@@ -619,6 +623,7 @@ static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *
         pl__read_flows(L, flows.keys, flows.vals, flows.n);
         pl__read_fallback(L, pl_ymap_get(root, "fallback"));
         pl__check_address(L);
+        pl__check_honesty(L);
         if (!L->oom)
             pl__validate(L, d->errors > errors_before);
     }

@@ -761,7 +761,7 @@ static void read_triggers(pl__loader_t *L, pl_flow_t *f, const pl_ynode_t *t)
 
 void pl__read_flows(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n)
 {
-    static const char *const flow_keys[] = {"trigger", "steps"};
+    static const char *const flow_keys[] = {"trigger", "steps", "capability"};
     pl_bot_t *bot = L->bot;
     bot->flows = pl__alloc(L, n, sizeof(*bot->flows));
     if (bot->flows == NULL)
@@ -770,6 +770,16 @@ void pl__read_flows(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t *
     for (size_t i = 0; i < n; i++) {
         bot->flows[i].id = pl__str(L, keys[i]->str);
         bot->flows[i].pos = pl__pos(keys[i]);
+        bot->flows[i].capability = -1;
+        const pl_ynode_t *cap =
+            vals[i]->kind == PL_Y_MAP ? pl_ymap_get(vals[i], "capability") : NULL;
+        if (cap != NULL && pl__want_id(L, cap, "'capability'")) {
+            for (size_t c = 0; c < bot->ncaps && bot->flows[i].capability < 0; c++)
+                if (strcmp(bot->caps[c].id, cap->str) == 0)
+                    bot->flows[i].capability = (int)c;
+            if (bot->flows[i].capability < 0)
+                PL__UNKNOWN(L, cap, "capability", cap->str, bot->caps, bot->ncaps);
+        }
     }
     /* step ids of every flow before any step body, so 'goto' can point forward */
     for (size_t i = 0; i < n; i++) {

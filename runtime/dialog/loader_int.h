@@ -71,6 +71,12 @@ void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_
 /* Warns about German texts that mix "du" and "Sie", and notes which form each tone uses. */
 void pl__check_address(pl__loader_t *L);
 
+/* loader_caps.c */
+void pl__add_builtin_intents(pl__loader_t *L);
+void pl__read_capabilities(pl__loader_t *L, const pl_ynode_t *n);
+void pl__read_disclosure(pl__loader_t *L, const pl_ynode_t *meta);
+void pl__check_honesty(pl__loader_t *L);
+
 /* validate.c: checks that need the whole model (reachability, ways out, unused intents). */
 void pl__validate(pl__loader_t *L, int had_errors);
 

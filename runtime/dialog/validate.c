@@ -252,6 +252,16 @@ static int intent_used(const pl_bot_t *bot, int intent)
     return 0;
 }
 
+/* An intent a 'cannot' entry answers is used too. */
+static int cannot_intent(const pl_bot_t *bot, int intent)
+{
+    for (size_t c = 0; c < bot->ncannots; c++)
+        for (size_t i = 0; i < bot->cannots[c].nintents; i++)
+            if (bot->cannots[c].intents[i] == intent)
+                return 1;
+    return 0;
+}
+
 static int flow_started(const pl_bot_t *bot, int flow)
 {
     if (bot->flows[flow].ntriggers > 0 || bot->fallback.escalate_flow == flow)
@@ -285,7 +295,7 @@ void pl__validate(pl__loader_t *L, int had_errors)
                         "to it",
                         bot->flows[fi].id);
     for (size_t i = 0; i < bot->nintents; i++)
-        if (!intent_used(bot, (int)i))
+        if (!bot->intents[i].builtin && !intent_used(bot, (int)i) && !cannot_intent(bot, (int)i))
             pl__warn_at(L, &bot->intents[i].pos,
                         "intent '%s' is not used: no flow has it as 'trigger' and no condition "
                         "tests it",
