@@ -148,6 +148,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
     char *text = pl_arena_strndup(scratch, ev->text, ev->len);
     if (text == NULL)
         return PL_ENOMEM;
+    out->channel = ev->channel;
     int rc = pl_nlu_understand(rt->nlu, text, ev->len, scratch, &out->nlu);
     if (rc != 0)
         return rc;

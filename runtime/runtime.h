@@ -38,6 +38,7 @@ typedef struct {
 } pl_event_t;
 
 typedef struct {
+    pl_channel_t channel;        /* where the message came from */
     pl_understanding_t nlu;
     pl_signals_t signals;        /* how this message was written */
     pl_persona_choice_t persona; /* who the customer seems to be, and the tone */

@@ -1,5 +1,6 @@
 /* One turn as JSON, for `parley chat --json` and tests (see runtime.h). */
 #include "runtime.h"
+#include "render/manifest.h"
 #include "render/reply_json.h"
 
 static int add(cJSON *o, const char *k, cJSON *v)
@@ -61,6 +62,16 @@ cJSON *pl_turn_to_json(const pl_runtime_t *rt, const cJSON *state, const pl_turn
             cJSON_Delete(s);
     }
     ok = ok && cJSON_AddBoolToObject(o, "understood", turn->actions.understood) != NULL;
+    /* the manifest on the turn that started the conversation on this channel, and the
+     * handoff when one happened */
+    for (size_t i = 0; ok && i < turn->actions.n; i++) {
+        pl_action_kind_t k = turn->actions.items[i].kind;
+        if (k == PL_ACT_CAPABILITIES)
+            ok = add(o, "capabilities", pl_manifest_json(bot, turn->channel));
+        else if (k == PL_ACT_HANDOFF)
+            ok = add(o, "handoff",
+                     cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(state, "handoff"), 1));
+    }
     ok = ok && add(o, "persona",
                    turn->persona.persona ? cJSON_CreateString(turn->persona.persona)
                                          : cJSON_CreateNull());

@@ -263,6 +263,7 @@ int pl_address_of(const char *text);
 
 typedef struct {
     pl_text_t say;      /* when the bot did not understand */
+    int builtin_say;    /* say is parley's own text (the bot wrote none) */
     int escalate_after; /* misunderstandings in a row before escalating; 0: never */
     int escalate_flow;  /* flow to run then, -1 if none */
     pl_target_t escalate;

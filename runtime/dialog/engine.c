@@ -365,6 +365,24 @@ static void ask(turn_t *t, const pl_flow_t *f, const pl_step_t *st, int again)
     set_position(t, f, st);
 }
 
+/* Notes in state that the conversation was handed to a person: when, where, from which flow. */
+static void record_handoff(turn_t *t, const char *from)
+{
+    cJSON *h = cJSON_CreateObject();
+    if (h == NULL || !cJSON_AddNumberToObject(h, "at", (double)t->in->now_ms) ||
+        !cJSON_AddStringToObject(h, "channel", pl_channel_name(t->in->channel)) ||
+        !cJSON_AddStringToObject(h, "from", from)) {
+        cJSON_Delete(h);
+        t->oom = 1;
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(t->state, "handoff");
+    if (!cJSON_AddItemToObject(t->state, "handoff", h)) {
+        cJSON_Delete(h);
+        t->oom = 1;
+    }
+}
+
 /* Runs from step si of flow fi until the bot waits for the customer or the flow ends. */
 static void run(turn_t *t, int fi, int si)
 {
@@ -411,6 +429,7 @@ static void run(turn_t *t, int fi, int si)
         case PL_STEP_HANDOFF:
             emit(t, PL_ACT_HANDOFF, &st->text, NULL, 0, NULL);
             trace(t, "handed off to a human in flow '%s'", f->id);
+            record_handoff(t, f->id);
             set_position(t, NULL, NULL);
             return;
         case PL_STEP_END:
@@ -466,6 +485,55 @@ static void not_understood(turn_t *t)
     }
     set_num(t, t->state, "misunderstood", n);
     emit(t, PL_ACT_SAY, &fb->say, NULL, 0, NULL);
+    if (fb->builtin_say) /* an honest "I did not understand", and what the bot can do */
+        emit(t, PL_ACT_REMINDER, NULL, NULL, 0, NULL);
+}
+
+/* The built-in intents, "cannot" requests, and flows not available on this channel: answered
+ * here instead of running a flow. At a question, the question is asked again afterwards.
+ * Returns 1 when the message was answered. */
+static int answered_honestly(turn_t *t, int fi, int si, int wanted)
+{
+    const pl_bot_t *bot = t->bot;
+    const pl_input_t *in = t->in;
+    if (in->intent < 0)
+        return 0;
+    const char *id = bot->intents[in->intent].id;
+    pl_action_kind_t kind;
+    int index = 0;
+    if (strcmp(id, PL_INTENT_ARE_YOU_A_BOT) == 0) {
+        kind = PL_ACT_DISCLOSURE;
+    } else if (strcmp(id, PL_INTENT_WHAT_CAN_YOU_DO) == 0 && wanted < 0) {
+        kind = PL_ACT_REMINDER;
+    } else if (strcmp(id, PL_INTENT_TALK_TO_HUMAN) == 0 && wanted < 0) {
+        emit(t, PL_ACT_HANDOFF, NULL, NULL, 0, NULL);
+        trace(t, "handed off to a human (built in)");
+        record_handoff(t, "built-in");
+        set_position(t, NULL, NULL);
+        return 1;
+    } else if (wanted >= 0 && bot->flows[wanted].capability >= 0 &&
+               !(bot->caps[bot->flows[wanted].capability].channels >> in->channel & 1)) {
+        kind = PL_ACT_UNAVAILABLE;
+        index = bot->flows[wanted].capability;
+        trace(t, "flow '%s' is not available on %s", bot->flows[wanted].id,
+              pl_channel_name(in->channel));
+    } else {
+        int c = -1;
+        for (size_t k = 0; k < bot->ncannots && c < 0; k++)
+            for (size_t i = 0; i < bot->cannots[k].nintents; i++)
+                if (bot->cannots[k].intents[i] == in->intent)
+                    c = (int)k;
+        if (c < 0)
+            return 0;
+        kind = PL_ACT_CANNOT;
+        index = c;
+    }
+    emit(t, kind, NULL, NULL, 0, NULL);
+    t->out->items[t->out->n - 1].index = index;
+    set_num(t, t->state, "misunderstood", 0);
+    if (fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK)
+        ask(t, &bot->flows[fi], &bot->flows[fi].steps[si], 0);
+    return 1;
 }
 
 /* The position stored in state, resolved against this bot. Reports in the trace when the
@@ -506,6 +574,15 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     else
         cJSON_DeleteItemFromObjectCaseSensitive(state, "intent");
 
+    /* the first reply on every channel says what the bot is and what it can do there */
+    cJSON *seen = obj(&t, "disclosed");
+    const char *ch = pl_channel_name(in->channel);
+    if (seen != NULL && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(seen, ch))) {
+        emit(&t, PL_ACT_CAPABILITIES, NULL, NULL, 0, NULL);
+        if (cJSON_AddTrueToObject(seen, ch) == NULL)
+            t.oom = 1;
+    }
+
     int fi, si;
     resolve_position(&t, &fi, &si);
     int wanted = flow_for_intent(bot, in->intent);
@@ -525,7 +602,9 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
         const pl_slot_t *slot = &bot->slots[st->slot];
         /* the asked slot first, so a bare number answers "what is your budget?" */
         int filled = fill_slot(&t, slot, 1);
-        if (filled) {
+        if (!filled && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
+            /* answered; the question stands */
+        } else if (filled) {
             trace(&t, "filled slot '%s'", slot->id);
             fill_flow_slots(&t, f);
             set_num(&t, state, "misunderstood", 0);
@@ -557,6 +636,8 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
                 set_num(&t, state, "attempts", attempts);
             }
         }
+    } else if (answered_honestly(&t, -1, -1, wanted)) {
+        /* the built-in answers, "cannot" and "not on this channel" */
     } else if (wanted >= 0) {
         set_num(&t, state, "misunderstood", 0);
         start_flow(&t, wanted);

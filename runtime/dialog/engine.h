@@ -33,7 +33,16 @@ typedef struct {
     size_t nentities;
 } pl_input_t;
 
-typedef enum { PL_ACT_SAY, PL_ACT_OFFER, PL_ACT_HANDOFF } pl_action_kind_t;
+typedef enum {
+    PL_ACT_SAY,
+    PL_ACT_OFFER,
+    PL_ACT_HANDOFF,      /* text NULL: the built-in handoff with the channel's contact */
+    PL_ACT_CAPABILITIES, /* the disclosure and this channel's manifest (conversation start) */
+    PL_ACT_DISCLOSURE,   /* the truthful answer to "are you a bot?" */
+    PL_ACT_REMINDER,     /* what the bot can do on this channel */
+    PL_ACT_UNAVAILABLE,  /* capability `index` is not available on this channel */
+    PL_ACT_CANNOT        /* the bot cannot do `index` (bot->cannots): says so, with the alternative */
+} pl_action_kind_t;
 
 typedef struct {
     pl_action_kind_t kind;
@@ -41,6 +50,7 @@ typedef struct {
     const char *const *quick_replies;
     size_t nquick_replies;
     const char *offer; /* PL_ACT_OFFER: id of the snapshot in state.offers */
+    int index;         /* PL_ACT_UNAVAILABLE: capability; PL_ACT_CANNOT: cannot entry */
 } pl_action_t;
 
 #define PL_MAX_ACTIONS 32

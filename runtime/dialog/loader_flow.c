@@ -857,6 +857,7 @@ static void builtin_fallback(pl__loader_t *L, pl_fallback_t *fb)
     fb->say.variants[0].alts[0] = strcmp(L->bot->language, "de") == 0 ? de : en;
     fb->say.variants[0].nalts = 1;
     fb->say.nvariants = 1;
+    fb->builtin_say = 1;
 }
 
 void pl__read_fallback(pl__loader_t *L, const pl_ynode_t *n)

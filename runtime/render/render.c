@@ -2,6 +2,7 @@
  * expanded (see render.h). */
 #include "render/render.h"
 #include "base/error.h"
+#include "render/manifest.h"
 #include "render/template.h"
 
 #include <string.h>
@@ -110,7 +111,9 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
         memset(m, 0, sizeof(*m));
         m->kind = a->kind == PL_ACT_OFFER     ? PL_MSG_OFFER
                   : a->kind == PL_ACT_HANDOFF ? PL_MSG_HANDOFF
-                                              : PL_MSG_TEXT;
+                  : a->kind == PL_ACT_CAPABILITIES && channel != PL_CHANNEL_VOICE
+                      ? PL_MSG_CAPABILITIES
+                      : PL_MSG_TEXT;
         m->tone = tone;
         m->quick_replies = a->quick_replies;
         m->nquick_replies = a->nquick_replies;
@@ -130,6 +133,42 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
             const cJSON *u = cJSON_GetObjectItemCaseSensitive(snap, "valid_until");
             m->offer_price = cJSON_IsNumber(p) ? p->valuedouble : 0;
             m->offer_valid_until = cJSON_IsNumber(u) ? (int64_t)u->valuedouble : 0;
+        }
+        if (a->text == NULL && a->kind != PL_ACT_SAY && a->kind != PL_ACT_OFFER) {
+            /* texts parley writes itself, from the bot's manifest */
+            pl_strbuf_clear(&buf);
+            switch (a->kind) {
+            case PL_ACT_CAPABILITIES:
+                rc = pl_manifest_text(bot, channel, &buf);
+                break;
+            case PL_ACT_DISCLOSURE:
+                rc = pl_manifest_disclosure(bot, &buf);
+                break;
+            case PL_ACT_REMINDER:
+                rc = pl_manifest_reminder(bot, channel, &buf);
+                break;
+            case PL_ACT_UNAVAILABLE:
+                rc = pl_manifest_unavailable(bot, a->index, channel, &buf);
+                break;
+            case PL_ACT_CANNOT:
+                rc = pl_manifest_cannot(bot, a->index, &buf);
+                break;
+            default:
+                rc = pl_manifest_handoff(bot, channel, &buf);
+                break;
+            }
+            if (rc != 0)
+                break;
+            if (buf.len == 0)
+                continue;
+            m->text = pl_arena_strdup(scratch, pl_strbuf_str(&buf));
+            m->variant = "built-in";
+            if (m->text == NULL) {
+                rc = PL_ENOMEM;
+                break;
+            }
+            out->n++;
+            continue;
         }
         if (a->text == NULL) {
             if (a->kind == PL_ACT_SAY)

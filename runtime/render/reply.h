@@ -7,13 +7,14 @@
 
 #include <stdint.h>
 
-typedef enum { PL_MSG_TEXT, PL_MSG_OFFER, PL_MSG_HANDOFF } pl_msg_kind_t;
+typedef enum { PL_MSG_TEXT, PL_MSG_OFFER, PL_MSG_HANDOFF, PL_MSG_CAPABILITIES } pl_msg_kind_t;
 
 typedef struct {
     pl_msg_kind_t kind;
     const char *text; /* expanded text; may be "" for an offer or handoff without words */
     const char *tone; /* the tone it was written for */
-    const char *variant; /* which variant was chosen: "default", a tone, a channel or TONE/CHANNEL */
+    const char *variant; /* which variant was chosen: "default", a tone, a channel or TONE/CHANNEL;
+                            "built-in" for texts parley writes itself */
     const char *const *quick_replies;
     size_t nquick_replies;
     /* PL_MSG_OFFER: the snapshot's terms, exactly as stored in the conversation state */

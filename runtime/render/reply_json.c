@@ -1,7 +1,7 @@
 /* JSON form of the canonical reply (see reply_json.h). */
 #include "render/reply_json.h"
 
-static const char *const kinds[] = {"text", "offer", "handoff"};
+static const char *const kinds[] = {"text", "offer", "handoff", "capabilities"};
 
 static cJSON *message_json(const pl_message_t *m)
 {

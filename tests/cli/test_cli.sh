@@ -46,7 +46,7 @@ check lint-warning-passes 0 '^0 errors, 1 warning in 1 file$' -- "$parley" lint 
 check chat-bad-channel 2 "unknown channel 'fax'" -- "$parley" chat --channel fax "$bot"
 check chat-broken-bot 1 'the bot cannot run' -- "$parley" chat tests/fixtures/bad/unknown-intent-trigger.yaml
 STDIN=$'I am looking for a camera\n' check chat-json-fields 0 \
-  '^\{"intent":"buy_camera","confidence":[0-9.]+,"intents":\[\{"intent":"buy_camera","score":[0-9.]+\}.*"flow":"find_camera","step":"#2","slots":\{\},"messages":\[\{"type":"text","text":' \
+  '^\{"intent":"buy_camera","confidence":[0-9.]+,"intents":\[\{"intent":"buy_camera","score":[0-9.]+\}.*"flow":"find_camera","step":"#2","slots":\{\},"messages":\[\{"type":"capabilities","text":"I am .*automated.*"capabilities":\{"bot":\{"id":"camera-shop-en"' \
   -- "$parley" chat --json "$bot"
 STDIN=$'bad \xff byte\nhello\n' check chat-json-refuses-bad-utf8-and-goes-on 0 \
   '"code":"PL_EINVAL","message":"message is not valid UTF-8"' -- "$parley" chat --json "$bot"

@@ -423,7 +423,8 @@ static int setup_conv(void **state)
         return -1;
     }
     free(diag);
-    c->state = cJSON_CreateObject();
+    /* the disclosure has been made on every channel: these tests are about flows */
+    c->state = cJSON_Parse("{\"disclosed\":{\"web\":true,\"app\":true,\"voice\":true}}");
     pl_arena_init(&c->scratch, 0);
     c->now = 1767225600000LL;
     *state = c;
@@ -545,7 +546,7 @@ static void engine_branches_on_slot_values_and_channel(void **state)
     turn(c, "reflex camera for 300 euros", "buy", PL_CHANNEL_WEB, cheap, 2);
     assert_string_equal(first_text(c, 0), "Too little for {{slot.kind}}.");
     cJSON_Delete(c->state);
-    c->state = cJSON_CreateObject();
+    c->state = cJSON_Parse("{\"disclosed\":{\"voice\":true}}");
     pl_entity_match_t dslr[2] = {money(c->bot, 900, "EUR"),
                                  {.entity = pl_bot_entity(c->bot, "kind"), .value = "dslr"}};
     turn(c, "reflex camera for 900 euros", "buy", PL_CHANNEL_VOICE, dslr, 2);

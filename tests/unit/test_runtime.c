@@ -17,6 +17,9 @@ static const char bot_text[] = "bot: {id: rt, name: Runtime bot, language: en}\n
                                "      - ask: budget\n"
                                "      - end: Noted, {{slot.budget}}.\n";
 
+/* A conversation that has seen the disclosure on the web already: these tests are about turns. */
+#define DISCLOSED "{\"disclosed\":{\"web\":true}}"
+
 static pl_runtime_t *load(void)
 {
     const char *path = th_write("rt.yaml", bot_text);
@@ -42,7 +45,7 @@ static void a_turn_understands_asks_and_fills_the_slot(void **state)
 {
     (void)state;
     pl_runtime_t *rt = load();
-    cJSON *st = cJSON_CreateObject();
+    cJSON *st = cJSON_Parse(DISCLOSED);
     pl_arena_t a;
     pl_arena_init(&a, 0);
     pl_turn_t t;
@@ -66,7 +69,7 @@ static void bad_messages_are_refused_and_leave_state_untouched(void **state)
 {
     (void)state;
     pl_runtime_t *rt = load();
-    cJSON *st = cJSON_CreateObject();
+    cJSON *st = cJSON_Parse(DISCLOSED);
     pl_arena_t a;
     pl_arena_init(&a, 0);
     pl_turn_t t;
@@ -90,7 +93,7 @@ static void an_allocation_failure_mid_turn_loses_nothing(void **state)
 {
     (void)state;
     pl_runtime_t *rt = load();
-    cJSON *st = cJSON_CreateObject();
+    cJSON *st = cJSON_Parse(DISCLOSED);
     pl_arena_t a;
     pl_arena_init(&a, 0);
     pl_turn_t t;
@@ -144,7 +147,7 @@ static void awkward_messages_get_the_fallback_or_a_clear_error(void **state)
         {"a\0b", 3, PL_EINVAL},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        cJSON *st = cJSON_CreateObject();
+        cJSON *st = cJSON_Parse(DISCLOSED);
         pl_turn_t t;
         pl_arena_reset(&a);
         size_t len = rows[i].len ? rows[i].len : strlen(rows[i].text);

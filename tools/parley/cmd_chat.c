@@ -50,7 +50,9 @@ static void print_readable(const pl_bot_t *bot, const pl_turn_t *t)
 {
     for (size_t i = 0; i < t->reply.n; i++) {
         const pl_message_t *m = &t->reply.items[i];
-        if (m->kind == PL_MSG_HANDOFF) {
+        if (m->kind == PL_MSG_CAPABILITIES) {
+            printf("bot> [about this assistant] %s\n", m->text);
+        } else if (m->kind == PL_MSG_HANDOFF) {
             printf("bot> [handing over to a person] %s\n", m->text);
         } else if (m->kind == PL_MSG_OFFER) {
             pl_strbuf_t price, until;

@@ -28,9 +28,9 @@ static const char help[] =
 
 static const char *const conv_keys[] = {"name", "channel", "turns"};
 static const char *const turn_keys[] = {
-    "user",          "channel", "wait", "reply", "reply_contains", "reply_not_contains",
-    "reply_matches", "intent",  "flow", "step",  "slots",          "offer",
-    "handoff",       "persona", "tone"};
+    "user",          "channel", "wait", "reply",       "reply_contains", "reply_not_contains",
+    "reply_matches", "intent",  "flow", "step",        "slots",          "offer",
+    "handoff",       "persona", "tone", "capabilities"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
@@ -84,10 +84,13 @@ static void fail(run_t *r, const pl_ynode_t *at, int turn, const char *user, con
     printf("\n");
 }
 
+/* The conversation's messages; the capabilities banner of web and app is checked apart. */
 static void joined_reply(const pl_turn_t *t, pl_strbuf_t *out)
 {
     for (size_t i = 0; i < t->reply.n; i++) {
-        if (i > 0)
+        if (t->reply.items[i].kind == PL_MSG_CAPABILITIES)
+            continue;
+        if (out->len > 0)
             pl_strbuf_putc(out, '\n');
         pl_strbuf_puts(out, t->reply.items[i].text);
     }
@@ -200,6 +203,16 @@ static void check_turn(run_t *r, const pl_ynode_t *tn, int turn, const char *use
                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "step")));
     if ((n = pl_ymap_get(tn, "slots")) != NULL && n->kind == PL_Y_MAP)
         expect_slots(r, n, turn, user, state);
+    if ((n = pl_ymap_get(tn, "capabilities")) != NULL) {
+        int want = 0, found = 0;
+        pl_ynode_bool(n, &want);
+        for (size_t i = 0; i < t->actions.n; i++)
+            found |= t->actions.items[i].kind == PL_ACT_CAPABILITIES;
+        if (found != want)
+            fail(r, n, turn, user,
+                 want ? "expected the disclosure and capabilities of the channel"
+                      : "expected no capabilities message");
+    }
     if ((n = pl_ymap_get(tn, "persona")) != NULL)
         expect_name(r, n, turn, user, "persona", pl_state_persona(state));
     if ((n = pl_ymap_get(tn, "tone")) != NULL)
@@ -259,6 +272,8 @@ static int valid_turn(run_t *r, const pl_ynode_t *tn)
     int yes;
     if ((n = pl_ymap_get(tn, "handoff")) != NULL && !pl_ynode_bool(n, &yes))
         ok = bad(r, n, "'handoff' must be true or false");
+    if ((n = pl_ymap_get(tn, "capabilities")) != NULL && !pl_ynode_bool(n, &yes))
+        ok = bad(r, n, "'capabilities' must be true or false");
     return ok;
 }
 
