@@ -74,5 +74,11 @@ check eval-same-file-holds-out 0 'in-scope accuracy [01]\.[0-9]+ \(3 lines\)' \
   -- "$parley" eval intents --train tests/cli/tiny.tsv --test tests/cli/tiny.tsv --lang en --shots 2
 check bench-understand 0 '^combining marks +1 KiB: +[0-9.]+ ns/byte +4 KiB' -- "$parley" bench understand "$bot"
 
+check capabilities-help 0 '^usage: parley capabilities' -- "$parley" capabilities --help
+check capabilities-bad-channel 2 "unknown channel 'fax'" -- "$parley" capabilities "$bot" --channel fax
+check capabilities-text 0 'automated' -- "$parley" capabilities "$bot" --channel voice
+check capabilities-json 0 '"automated":[[:space:]]*true' -- "$parley" capabilities "$bot" --json
+check capabilities-broken-bot 1 'the bot has errors' -- "$parley" capabilities tests/fixtures/bad/unknown-intent-trigger.yaml
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,7 @@ int pl_cmd_chat(int argc, char **argv);
 int pl_cmd_test(int argc, char **argv);
 int pl_cmd_bench(int argc, char **argv);
 int pl_cmd_eval(int argc, char **argv);
+int pl_cmd_capabilities(int argc, char **argv);
 int pl_cmd_eval_signals(int argc, char **argv);
 
 /* Exit codes: 0 success, 1 the checked thing failed (lint errors, failing tests),

@@ -15,6 +15,7 @@ static const char usage[] =
     "  test BOT.yaml TESTS...    run conversation tests written in YAML\n"
     "  bench turns BOT.yaml      measure how many turns per second the bot runs\n"
     "  eval intents ...          measure intent recognition on labelled data (few-shot)\n"
+    "  capabilities BOT.yaml     what the bot says about itself on a channel\n"
     "\n"
     "Run 'parley COMMAND --help' for the options of a command.\n";
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
         return pl_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return pl_cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "capabilities") == 0)
+        return pl_cmd_capabilities(argc - 1, argv + 1);
     fprintf(stderr, "parley: unknown command '%s'\n\n", cmd);
     fputs(usage, stderr);
     return PL_EXIT_USAGE;
