@@ -450,6 +450,15 @@ static void run(turn_t *t, int fi, int si)
 
 static void start_flow(turn_t *t, int fi)
 {
+    const pl_flow_t *f = &t->bot->flows[fi];
+    if (f->capability >= 0 && !(t->bot->caps[f->capability].channels >> t->in->channel & 1)) {
+        /* never run what this channel cannot do: say where it is available instead */
+        trace(t, "flow '%s' is not available on %s", f->id, pl_channel_name(t->in->channel));
+        emit(t, PL_ACT_UNAVAILABLE, NULL, NULL, 0, NULL);
+        t->out->items[t->out->n - 1].index = f->capability;
+        set_position(t, NULL, NULL);
+        return;
+    }
     trace(t, "started flow '%s'", t->bot->flows[fi].id);
     fill_flow_slots(t, &t->bot->flows[fi]);
     run(t, fi, 0);
@@ -590,6 +599,9 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
                              bot->slots[bot->flows[fi].steps[si].slot].entity < 0;
     if (si == -2) {
         start_flow(&t, wanted >= 0 ? wanted : fi);
+    } else if (free_text_question && in->intent >= 0 &&
+               answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
+        /* answered; the free-text question stands */
     } else if (free_text_question && wanted >= 0 && wanted != fi) {
         /* free text takes any words, so a clear request for something else must win:
          * otherwise "let me talk to a person" would become the answer */
@@ -600,9 +612,11 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
         const pl_flow_t *f = &bot->flows[fi];
         const pl_step_t *st = &f->steps[si];
         const pl_slot_t *slot = &bot->slots[st->slot];
-        /* the asked slot first, so a bare number answers "what is your budget?" */
-        int filled = fill_slot(&t, slot, 1);
-        if (!filled && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
+        /* the asked slot first, so a bare number answers "what is your budget?"; but free
+         * text would take anything, so "are you a bot?" and the like are answered first */
+        int honest = slot->entity < 0 && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted);
+        int filled = !honest && fill_slot(&t, slot, 1);
+        if (honest || (!filled && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted))) {
             /* answered; the question stands */
         } else if (filled) {
             trace(&t, "filled slot '%s'", slot->id);

@@ -226,10 +226,20 @@ static int says_automated(const char *s)
     static const char *const words[] = {
         "automat", "bot",        "virtual",   "virtuell", "digital",  "ki ",     "ki-", "ai ",
         "ai-",     "artificial", "künstlich", "computer", "maschine", "machine", NULL};
+    /* the words as written, lower case, placeholders left out: "{{bot.name}}" says nothing */
     char low[1024];
-    size_t n = strlen(s) < sizeof(low) - 2 ? strlen(s) : sizeof(low) - 2;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    size_t n = 0, len = strlen(s);
+    for (size_t i = 0; i < len && n < sizeof(low) - 2; i++) {
+        if (s[i] == '{' && s[i + 1] == '{') {
+            const char *end = strstr(s + i, "}}");
+            if (end == NULL)
+                break;
+            i = (size_t)(end - s) + 1;
+            low[n++] = ' ';
+            continue;
+        }
+        low[n++] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    }
     low[n] = ' ';
     low[n + 1] = '\0';
     for (size_t i = 0; words[i]; i++)

@@ -17,9 +17,11 @@ static const char bot_text[] =
     "intents:\n"
     "  buy: [I want a camera, I am looking for a camera]\n"
     "  compare: [compare cameras side by side, show me a comparison table]\n"
+    "  feedback: [I have feedback, I want to leave a comment]\n"
     "  repair: [can you repair my camera, my camera is broken, fix my lens]\n"
     "entities: {money: {type: money}}\n"
-    "slots: {budget: {entity: money, prompt: What is your budget?}}\n"
+    "slots: {budget: {entity: money, prompt: What is your budget?},\n"
+    "        comment: {type: text, prompt: What would you like to tell us?}}\n"
     "capabilities:\n"
     "  can:\n"
     "    advice: {description: help you choose a camera}\n"
@@ -31,7 +33,8 @@ static const char bot_text[] =
     "  human: {web: the button below the chat, voice: call 030 5555, hours: Mon-Fri 9-18}\n"
     "flows:\n"
     "  buy: {trigger: buy, capability: advice, steps: [{ask: budget}, {end: Noted.}]}\n"
-    "  compare: {trigger: compare, capability: table, steps: [{end: Here is the table.}]}\n";
+    "  compare: {trigger: compare, capability: table, steps: [{end: Here is the table.}]}\n"
+    "  feedback: {trigger: feedback, steps: [{ask: comment}, {end: Thank you.}]}\n";
 
 typedef struct {
     pl_runtime_t *rt;
@@ -136,6 +139,22 @@ static void are_you_a_bot_is_answered_truthfully_even_mid_question(void **state)
     assert_string_equal(r, "Noted.");
 }
 
+/* Free text takes any words: the honest answers and the channel check come first there. */
+static void a_free_text_question_does_not_swallow_honest_questions(void **state)
+{
+    conv_t *c = *state;
+    say(c, "I have feedback", PL_CHANNEL_VOICE);
+    const char *r = say(c, "are you a bot?", PL_CHANNEL_VOICE);
+    assert_string_equal(r,
+                        "I am Hana, a virtual assistant of the shop, not a person.|What would you "
+                        "like to tell us?");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "slots"), "comment"));
+    r = say(c, "compare cameras side by side", PL_CHANNEL_VOICE);
+    th_assert_contains(r, "I cannot compare cameras side by side here");
+    r = say(c, "the shop is lovely", PL_CHANNEL_VOICE);
+    assert_string_equal(r, "Thank you.");
+}
+
 static void what_can_you_do_lists_this_channel(void **state)
 {
     conv_t *c = *state;
@@ -191,7 +210,7 @@ static void lint_keeps_a_bot_from_hiding_what_it_is(void **state)
     char *diag;
     assert_int_equal(
         th_load("bot: {id: h, name: Hana, language: en, disclosure: \"Hi, I am Hana "
-                "from the shop.\"}\n"
+                "from {{bot.name}}.\"}\n"
                 "intents: {hi: [hello]}\n"
                 "flows:\n"
                 "  human_lie: {trigger: are_you_a_bot, steps: [{end: I am a person.}]}\n"
@@ -220,6 +239,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(are_you_a_bot_is_answered_truthfully_even_mid_question,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(what_can_you_do_lists_this_channel, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_free_text_question_does_not_swallow_honest_questions,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(a_person_please_hands_off_and_records_it, setup, teardown),
         cmocka_unit_test_setup_teardown(the_built_in_fallback_reminds_what_the_bot_can_do, setup,
                                         teardown),
