@@ -512,6 +512,13 @@ static int answered_honestly(turn_t *t, int fi, int si, int wanted)
     int index = 0;
     if (strcmp(id, PL_INTENT_ARE_YOU_A_BOT) == 0) {
         kind = PL_ACT_DISCLOSURE;
+        if (t->out->n > 0 && t->out->items[0].kind == PL_ACT_CAPABILITIES) {
+            /* this reply opens with the disclosure already: say it once */
+            set_num(t, t->state, "misunderstood", 0);
+            if (fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK)
+                ask(t, &bot->flows[fi], &bot->flows[fi].steps[si], 0);
+            return 1;
+        }
     } else if (strcmp(id, PL_INTENT_WHAT_CAN_YOU_DO) == 0 && wanted < 0) {
         kind = PL_ACT_REMINDER;
     } else if (strcmp(id, PL_INTENT_TALK_TO_HUMAN) == 0 && wanted < 0) {

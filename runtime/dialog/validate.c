@@ -252,6 +252,13 @@ static int intent_used(const pl_bot_t *bot, int intent)
     return 0;
 }
 
+/* The built-in intents are answered by parley itself, also with a bot's own examples. */
+static int builtin_id(const char *id)
+{
+    return strcmp(id, PL_INTENT_WHAT_CAN_YOU_DO) == 0 || strcmp(id, PL_INTENT_ARE_YOU_A_BOT) == 0 ||
+           strcmp(id, PL_INTENT_TALK_TO_HUMAN) == 0;
+}
+
 /* An intent a 'cannot' entry answers is used too. */
 static int cannot_intent(const pl_bot_t *bot, int intent)
 {
@@ -295,7 +302,8 @@ void pl__validate(pl__loader_t *L, int had_errors)
                         "to it",
                         bot->flows[fi].id);
     for (size_t i = 0; i < bot->nintents; i++)
-        if (!bot->intents[i].builtin && !intent_used(bot, (int)i) && !cannot_intent(bot, (int)i))
+        if (!bot->intents[i].builtin && !builtin_id(bot->intents[i].id) &&
+            !intent_used(bot, (int)i) && !cannot_intent(bot, (int)i))
             pl__warn_at(L, &bot->intents[i].pos,
                         "intent '%s' is not used: no flow has it as 'trigger' and no condition "
                         "tests it",

@@ -50,9 +50,11 @@ STDIN=$'I am looking for a camera\n' check chat-json-fields 0 \
   -- "$parley" chat --json "$bot"
 STDIN=$'bad \xff byte\nhello\n' check chat-json-refuses-bad-utf8-and-goes-on 0 \
   '"code":"PL_EINVAL","message":"message is not valid UTF-8"' -- "$parley" chat --json "$bot"
-STDIN=$'hello\n' check chat-voice-variant 0 "^bot> Hi! I am the camera shop's automated assistant" \
+STDIN=$'hello\n' check chat-voice-variant 0 "^bot> Welcome to the Lumen Camera Shop! What would you like to do\\?" \
   -- "$parley" chat --channel voice "$bot"
 STDIN=$'/wait 30d\n/channel app\n/state\n/quit\n' check chat-commands 0 '^\(now on app\)$' -- "$parley" chat "$bot"
+STDIN=$'hello\n' check chat-voice-spoken-disclosure 0 "^bot> I am the Lumen Camera Shop assistant, an automated program, not a person\\. I can " \
+  -- "$parley" chat --channel voice "$bot"
 check test-passes 0 '^[0-9]+ passed, 0 failed$' -- "$parley" test "$bot" dialogs/camera-shop.en.test.yaml
 check test-fails-with-line 1 '^  tests/cli/failing.test.yaml:7:25: turn 1 \("hello"\): expected the reply to contain' \
   -- "$parley" test "$bot" tests/cli/failing.test.yaml
