@@ -321,7 +321,11 @@ typedef struct pl_bot {
 int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out);
 /* The same for a main file whose text is in memory (len bytes, as read from a file);
  * name stands for its path in diagnostics and includes resolve relative to it. */
-int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out);
+/* With PL_LOAD_NO_BUILTIN_INTENTS the bot gets only its own intents (for measuring how well a
+ * data set's intents are recognised). */
+#define PL_LOAD_NO_BUILTIN_INTENTS 1
+int pl_bot_load_text(const char *name, const char *text, size_t len, int flags, pl_diags_t *d,
+                     pl_bot_t **out);
 void pl_bot_free(pl_bot_t *bot);
 
 /* Lookups by id; -1 when absent. */

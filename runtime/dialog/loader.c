@@ -583,7 +583,8 @@ static void read_offers(pl__loader_t *L, const section_t *s)
 
 /* ---- the whole bot ---- */
 
-static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out)
+static int load_bot(const char *path, const char *text, size_t len, int flags, pl_diags_t *d,
+                    pl_bot_t **out)
 {
     pl__loader_t *L = pl_calloc(1, sizeof(*L));
     pl_bot_t *bot = pl_calloc(1, sizeof(*bot));
@@ -614,7 +615,8 @@ static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *
         gather(L, "personas", "persona", &personas);
         read_entities(L, &entities);
         read_intents(L, &intents);
-        pl__add_builtin_intents(L);
+        if (!(flags & PL_LOAD_NO_BUILTIN_INTENTS))
+            pl__add_builtin_intents(L);
         pl__read_capabilities(L, pl_ymap_get(root, "capabilities"));
         read_slots(L, &slots);
         read_offers(L, &offers);
@@ -650,10 +652,11 @@ static int load_bot(const char *path, const char *text, size_t len, pl_diags_t *
 
 int pl_bot_load(const char *path, pl_diags_t *d, pl_bot_t **out)
 {
-    return load_bot(path, NULL, 0, d, out);
+    return load_bot(path, NULL, 0, 0, d, out);
 }
 
-int pl_bot_load_text(const char *name, const char *text, size_t len, pl_diags_t *d, pl_bot_t **out)
+int pl_bot_load_text(const char *name, const char *text, size_t len, int flags, pl_diags_t *d,
+                     pl_bot_t **out)
 {
-    return load_bot(name, text, len, d, out);
+    return load_bot(name, text, len, flags, d, out);
 }
