@@ -203,6 +203,37 @@ static void manifest_json_has_the_documented_shape(void **state)
     cJSON_Delete(m);
 }
 
+/* On a screen the manifest also says where the rest is; a bot without a disclosure of its own
+ * gets the built-in one in its language. */
+static void manifest_says_where_the_rest_is_and_discloses_by_default(void **state)
+{
+    conv_t *c = *state;
+    pl_strbuf_t b;
+    pl_strbuf_init(&b, 0);
+    const char *path =
+        th_write("plain.yaml", "bot: {id: p, name: Shop helper, language: de}\n"
+                               "intents: {a: [hallo]}\n"
+                               "capabilities:\n"
+                               "  can:\n"
+                               "    status: {description: Bestellungen prüfen}\n"
+                               "    table: {description: Kameras vergleichen,\n"
+                               "            channels: [web], elsewhere: mit Bildschirm}\n"
+                               "flows: {f: {trigger: a, steps: [{end: ok}]}}\n");
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_bot_t *bot = NULL;
+    assert_int_equal(pl_bot_load(path, &d, &bot), 0);
+    pl_diags_cleanup(&d);
+    assert_int_equal(pl_manifest_text(bot, PL_CHANNEL_APP, &b), 0);
+    assert_string_equal(pl_strbuf_str(&b),
+                        "Ich bin Shop helper, ein automatischer Assistent – kein "
+                        "Mensch. Ich kann: Bestellungen prüfen. Kameras "
+                        "vergleichen: auf der Website.");
+    pl_strbuf_cleanup(&b);
+    pl_bot_free(bot);
+    (void)c;
+}
+
 static void lint_keeps_a_bot_from_hiding_what_it_is(void **state)
 {
     (void)state;
@@ -245,6 +276,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_built_in_fallback_reminds_what_the_bot_can_do, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(manifest_json_has_the_documented_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(manifest_says_where_the_rest_is_and_discloses_by_default,
+                                        setup, teardown),
         cmocka_unit_test(lint_keeps_a_bot_from_hiding_what_it_is),
     };
     return cmocka_run_group_tests_name("honesty", tests, NULL, NULL);
