@@ -55,6 +55,8 @@ STDIN=$'hello\n' check chat-voice-variant 0 "^bot> Welcome to the Lumen Camera S
 STDIN=$'/wait 30d\n/channel app\n/state\n/quit\n' check chat-commands 0 '^\(now on app\)$' -- "$parley" chat "$bot"
 STDIN=$'hello\n' check chat-voice-spoken-disclosure 0 "^bot> I am the Lumen Camera Shop assistant, an automated program, not a person\\. I can " \
   -- "$parley" chat --channel voice "$bot"
+STDIN=$'hello\nI want to talk to a person\n' check chat-json-handoff 0 \
+  '"type":"handoff".*"handoff":\{"at":[0-9]+,"channel":"web","from":"human"\}' -- "$parley" chat --json "$bot"
 check test-passes 0 '^[0-9]+ passed, 0 failed$' -- "$parley" test "$bot" dialogs/camera-shop.en.test.yaml
 check test-fails-with-line 1 '^  tests/cli/failing.test.yaml:7:25: turn 1 \("hello"\): expected the reply to contain' \
   -- "$parley" test "$bot" tests/cli/failing.test.yaml
