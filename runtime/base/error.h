@@ -13,7 +13,9 @@
     XX(ELIMIT, "limit exceeded")                                                                   \
     XX(EINVALID, "the bot has errors")                                                             \
     XX(ENOTFOUND, "not found")                                                                     \
-    XX(ELOOP, "step budget exhausted")
+    XX(ELOOP, "step budget exhausted")                                                             \
+    XX(ECONFLICT, "changed by someone else meanwhile")                                             \
+    XX(ESTORE, "the store failed")
 
 enum {
     PL__ERR_FIRST = 0,

@@ -1,0 +1,73 @@
+/* The store front: opening a backend by name, and the calls that check their arguments once
+ * for every backend (see store.h). */
+#include "session/store.h"
+#include "base/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Ids and channel users come from outside: bounded and printable, so no backend has to care. */
+static int bad_key(const char *k)
+{
+    if (k == NULL || *k == '\0' || strlen(k) > 256)
+        return 1;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+int pl_store_open(const char *spec, pl_store_t **out, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (spec == NULL || strcmp(spec, "memory") == 0)
+        return pl__store_memory_open(out);
+    if (strncmp(spec, "sqlite:", 7) == 0 && spec[7] != '\0')
+        return pl__store_sqlite_open(spec + 7, out, err, errlen);
+    if (err && errlen)
+        snprintf(err, errlen, "unknown store '%s'; use memory or sqlite:PATH", spec);
+    return PL_EINVAL;
+}
+
+void pl_store_close(pl_store_t *s)
+{
+    if (s != NULL)
+        s->ops->close(s);
+}
+
+int pl_store_load(pl_store_t *s, const char *customer, char **doc, int64_t *version)
+{
+    if (bad_key(customer))
+        return PL_EINVAL;
+    return s->ops->load(s, customer, doc, version);
+}
+
+int pl_store_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                  int64_t *version)
+{
+    if (bad_key(customer) || doc == NULL || expected < 0)
+        return PL_EINVAL;
+    return s->ops->save(s, customer, doc, expected, version);
+}
+
+int pl_store_link(pl_store_t *s, const char *channel, const char *user, const char *customer)
+{
+    if (bad_key(channel) || bad_key(user) || bad_key(customer))
+        return PL_EINVAL;
+    return s->ops->link(s, channel, user, customer);
+}
+
+int pl_store_resolve(pl_store_t *s, const char *channel, const char *user, char **customer)
+{
+    if (bad_key(channel) || bad_key(user))
+        return PL_EINVAL;
+    return s->ops->resolve(s, channel, user, customer);
+}
+
+int pl_store_erase(pl_store_t *s, const char *customer)
+{
+    if (bad_key(customer))
+        return PL_EINVAL;
+    return s->ops->erase(s, customer);
+}

@@ -1,0 +1,59 @@
+/* Where customer state lives: one versioned document per customer, the links from channel
+ * users to customers, and erasure. Backends are function tables (memory for tests, SQLite in
+ * WAL mode as the durable default); all of them pass the same conformance suite. Documents
+ * are JSON text: the store keeps them whole and never looks inside. */
+#ifndef PL_STORE_H
+#define PL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pl_store pl_store_t;
+
+typedef struct {
+    int version; /* of this table, for later additions: 1 */
+    const char *name;
+    int (*load)(pl_store_t *s, const char *customer, char **doc, int64_t *version);
+    int (*save)(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                int64_t *version);
+    int (*link)(pl_store_t *s, const char *channel, const char *user, const char *customer);
+    int (*resolve)(pl_store_t *s, const char *channel, const char *user, char **customer);
+    int (*erase)(pl_store_t *s, const char *customer);
+    void (*close)(pl_store_t *s);
+} pl_store_ops_t;
+
+struct pl_store {
+    const pl_store_ops_t *ops;
+};
+
+/* Opens the store named by spec: "memory" or "sqlite:PATH" (the file is created on first use,
+ * its schema migrated to the current version). On failure returns PL_EINVAL (unknown spec),
+ * PL_ESTORE (with the reason in err) or PL_ENOMEM; *out set only on success. */
+int pl_store_open(const char *spec, pl_store_t **out, char *err, size_t errlen);
+/* Closes and frees; NULL is a no-op. */
+void pl_store_close(pl_store_t *s);
+
+/* The customer's document (heap, free with pl_free) and its version. PL_ENOTFOUND when the
+ * customer has none. */
+int pl_store_load(pl_store_t *s, const char *customer, char **doc, int64_t *version);
+/* Saves doc if the stored version is still `expected` (0: the customer has no document yet)
+ * and sets *version to the new one. PL_ECONFLICT when someone saved meanwhile: load again and
+ * redo the change. */
+int pl_store_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                  int64_t *version);
+/* Links a channel's user (e.g. "web" + a client id) to a customer, replacing an older link. */
+int pl_store_link(pl_store_t *s, const char *channel, const char *user, const char *customer);
+/* The customer linked to a channel user (heap, free with pl_free), or PL_ENOTFOUND. */
+int pl_store_resolve(pl_store_t *s, const char *channel, const char *user, char **customer);
+/* Removes the customer's document and every link to it, leaving nothing of them behind. */
+int pl_store_erase(pl_store_t *s, const char *customer);
+
+/* Backends (store_memory.c, store_sqlite.c). */
+int pl__store_memory_open(pl_store_t **out);
+int pl__store_sqlite_open(const char *path, pl_store_t **out, char *err, size_t errlen);
+
+/* 128 random bits from the operating system as 32 hex digits (out: 33 bytes). Returns 0 or
+ * PL_EIO when the system has no randomness to give. */
+int pl_random_id(char out[33]);
+
+#endif

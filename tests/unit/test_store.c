@@ -1,0 +1,327 @@
+/* The store conformance suite: every backend runs the same tests (missing customers, first
+ * save, compare-and-swap conflicts, links, erasure, bad keys), and the SQLite one also keeps
+ * what it saved across a reopen and refuses files from a newer parley. */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "session/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static const char *db_path(void)
+{
+    static char path[128];
+    if (dir[0] == '\0') {
+        snprintf(dir, sizeof(dir), "/tmp/parley-store-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+    }
+    snprintf(path, sizeof(path), "%s/state.db", dir);
+    return path;
+}
+
+static void remove_db(void)
+{
+    const char *p = db_path();
+    char side[160];
+    unlink(p);
+    snprintf(side, sizeof(side), "%s-wal", p);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", p);
+    unlink(side);
+}
+
+/* "sqlite:PATH" for the test database (static). */
+static char *sqlite_spec(void)
+{
+    static char spec[160];
+    snprintf(spec, sizeof(spec), "sqlite:%s", db_path());
+    return spec;
+}
+
+/* Opens the test database as the store sees it, and fails the test if it cannot. */
+static pl_store_t *open_sqlite(void)
+{
+    char err[256];
+    pl_store_t *s = NULL;
+    int rc = pl_store_open(sqlite_spec(), &s, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("open: %s", err);
+    return s;
+}
+
+/* The state passed to each test is the store spec; setup opens a fresh store. */
+typedef struct {
+    const char *spec;
+    pl_store_t *s;
+} fixture_t;
+
+static int open_fresh(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->spec = *state;
+    if (strncmp(f->spec, "sqlite:", 7) == 0)
+        remove_db();
+    char err[256];
+    int rc = pl_store_open(f->spec, &f->s, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("open %s: %s", f->spec, err);
+    *state = f;
+    return 0;
+}
+
+static int close_store(void **state)
+{
+    fixture_t *f = *state;
+    pl_store_close(f->s);
+    *state = (void *)f->spec;
+    free(f);
+    return 0;
+}
+
+#define STORE(state) (((fixture_t *)*(state))->s)
+
+static void missing_customer_is_not_found(void **state)
+{
+    char *doc = NULL;
+    int64_t v = -1;
+    assert_int_equal(pl_store_load(STORE(state), "nobody", &doc, &v), PL_ENOTFOUND);
+    assert_null(doc);
+    assert_int_equal(v, -1);
+}
+
+static void save_then_load_counts_versions(void **state)
+{
+    pl_store_t *s = STORE(state);
+    int64_t v = 0;
+    assert_int_equal(pl_store_save(s, "c1", "{\"turn\":1}", 0, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(pl_store_save(s, "c1", "{\"turn\":2}", 1, &v), 0);
+    assert_int_equal(v, 2);
+    char *doc;
+    assert_int_equal(pl_store_load(s, "c1", &doc, &v), 0);
+    assert_string_equal(doc, "{\"turn\":2}");
+    assert_int_equal(v, 2);
+    pl_free(doc);
+}
+
+static void stale_save_conflicts_and_changes_nothing(void **state)
+{
+    pl_store_t *s = STORE(state);
+    int64_t v;
+    assert_int_equal(pl_store_save(s, "c1", "first", 0, &v), 0);
+    /* A second writer that also thought the customer was new. */
+    assert_int_equal(pl_store_save(s, "c1", "second", 0, &v), PL_ECONFLICT);
+    assert_int_equal(pl_store_save(s, "c1", "mine", 1, &v), 0);
+    /* A writer that loaded version 1 and is now late. */
+    assert_int_equal(pl_store_save(s, "c1", "late", 1, &v), PL_ECONFLICT);
+    assert_int_equal(pl_store_save(s, "c1", "future", 7, &v), PL_ECONFLICT);
+    assert_int_equal(pl_store_save(s, "c2", "ghost", 3, &v), PL_ECONFLICT);
+    char *doc;
+    assert_int_equal(pl_store_load(s, "c1", &doc, &v), 0);
+    assert_string_equal(doc, "mine");
+    assert_int_equal(v, 2);
+    pl_free(doc);
+    assert_int_equal(pl_store_load(s, "c2", &doc, &v), PL_ENOTFOUND);
+}
+
+static void links_resolve_and_relink(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char *c;
+    assert_int_equal(pl_store_resolve(s, "web", "u1", &c), PL_ENOTFOUND);
+    assert_int_equal(pl_store_link(s, "web", "u1", "alice"), 0);
+    assert_int_equal(pl_store_link(s, "voice", "u1", "bob"), 0);
+    assert_int_equal(pl_store_resolve(s, "web", "u1", &c), 0);
+    assert_string_equal(c, "alice");
+    pl_free(c);
+    assert_int_equal(pl_store_resolve(s, "voice", "u1", &c), 0);
+    assert_string_equal(c, "bob");
+    pl_free(c);
+    /* The same channel user signs in as someone else: the newer link wins. */
+    assert_int_equal(pl_store_link(s, "web", "u1", "carol"), 0);
+    assert_int_equal(pl_store_resolve(s, "web", "u1", &c), 0);
+    assert_string_equal(c, "carol");
+    pl_free(c);
+}
+
+static void erase_removes_document_and_every_link(void **state)
+{
+    pl_store_t *s = STORE(state);
+    int64_t v;
+    char *c;
+    assert_int_equal(pl_store_save(s, "alice", "{\"secret\":\"pregnant\"}", 0, &v), 0);
+    assert_int_equal(pl_store_save(s, "bob", "{}", 0, &v), 0);
+    assert_int_equal(pl_store_link(s, "web", "w1", "alice"), 0);
+    assert_int_equal(pl_store_link(s, "voice", "v1", "alice"), 0);
+    assert_int_equal(pl_store_link(s, "web", "w2", "bob"), 0);
+    assert_int_equal(pl_store_erase(s, "alice"), 0);
+    assert_int_equal(pl_store_load(s, "alice", &c, &v), PL_ENOTFOUND);
+    assert_int_equal(pl_store_resolve(s, "web", "w1", &c), PL_ENOTFOUND);
+    assert_int_equal(pl_store_resolve(s, "voice", "v1", &c), PL_ENOTFOUND);
+    /* Nobody else is touched. */
+    assert_int_equal(pl_store_resolve(s, "web", "w2", &c), 0);
+    assert_string_equal(c, "bob");
+    pl_free(c);
+    assert_int_equal(pl_store_load(s, "bob", &c, &v), 0);
+    pl_free(c);
+    /* Erasing again, or someone unknown, is not an error. */
+    assert_int_equal(pl_store_erase(s, "alice"), 0);
+    assert_int_equal(pl_store_erase(s, "nobody"), 0);
+    /* An erased customer starts over from nothing. */
+    assert_int_equal(pl_store_save(s, "alice", "{}", 0, &v), 0);
+    assert_int_equal(v, 1);
+}
+
+static void bad_keys_are_refused(void **state)
+{
+    pl_store_t *s = STORE(state);
+    int64_t v;
+    char *c;
+    char long_key[300];
+    memset(long_key, 'a', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    assert_int_equal(pl_store_save(s, "", "{}", 0, &v), PL_EINVAL);
+    assert_int_equal(pl_store_save(s, NULL, "{}", 0, &v), PL_EINVAL);
+    assert_int_equal(pl_store_save(s, long_key, "{}", 0, &v), PL_EINVAL);
+    assert_int_equal(pl_store_save(s, "a\nb", "{}", 0, &v), PL_EINVAL);
+    assert_int_equal(pl_store_save(s, "ok", NULL, 0, &v), PL_EINVAL);
+    assert_int_equal(pl_store_save(s, "ok", "{}", -1, &v), PL_EINVAL);
+    assert_int_equal(pl_store_link(s, "web", "", "ok"), PL_EINVAL);
+    assert_int_equal(pl_store_resolve(s, "", "u", &c), PL_EINVAL);
+    assert_int_equal(pl_store_erase(s, "x\x1fy"), PL_EINVAL);
+    /* Nothing was written by the refused calls. */
+    assert_int_equal(pl_store_load(s, "ok", &c, &v), PL_ENOTFOUND);
+}
+
+static void unknown_spec_is_explained(void **state)
+{
+    (void)state;
+    pl_store_t *s = NULL;
+    char err[128];
+    assert_int_equal(pl_store_open("redis", &s, err, sizeof(err)), PL_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err, "memory or sqlite:PATH"));
+    assert_int_equal(pl_store_open("sqlite:", &s, err, sizeof(err)), PL_EINVAL);
+    assert_int_equal(pl_store_open("sqlite:/nonexistent-dir/x.db", &s, err, sizeof(err)),
+                     PL_ESTORE);
+    assert_null(s);
+    assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+static void sqlite_keeps_state_across_reopen(void **state)
+{
+    (void)state;
+    remove_db();
+    pl_store_t *s = open_sqlite();
+    int64_t v;
+    assert_int_equal(pl_store_save(s, "c1", "{\"offers\":[\"10%\"]}", 0, &v), 0);
+    assert_int_equal(pl_store_link(s, "web", "w1", "c1"), 0);
+    pl_store_close(s);
+    s = open_sqlite();
+    char *doc;
+    assert_int_equal(pl_store_load(s, "c1", &doc, &v), 0);
+    assert_string_equal(doc, "{\"offers\":[\"10%\"]}");
+    assert_int_equal(v, 1);
+    pl_free(doc);
+    assert_int_equal(pl_store_resolve(s, "web", "w1", &doc), 0);
+    assert_string_equal(doc, "c1");
+    pl_free(doc);
+    pl_store_close(s);
+}
+
+static void sqlite_refuses_newer_schema(void **state)
+{
+    (void)state;
+    char err[256];
+    remove_db();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    pl_store_t *s = NULL;
+    assert_int_equal(pl_store_open(sqlite_spec(), &s, err, sizeof(err)), PL_ESTORE);
+    assert_null(s);
+    assert_non_null(strstr(err, "newer"));
+}
+
+static void sqlite_erase_leaves_no_trace_on_disk(void **state)
+{
+    (void)state;
+    remove_db();
+    pl_store_t *s = open_sqlite();
+    int64_t v;
+    assert_int_equal(pl_store_save(s, "keep", "{\"n\":\"KEEPME\"}", 0, &v), 0);
+    assert_int_equal(pl_store_save(s, "gone", "{\"n\":\"SECRETMARK\"}", 0, &v), 0);
+    assert_int_equal(pl_store_save(s, "gone", "{\"n\":\"SECRETMARK2\"}", 1, &v), 0);
+    assert_int_equal(pl_store_erase(s, "gone"), 0);
+    /* Read every byte of the database and its log while the store is still open. */
+    const char *suffix[] = {"", "-wal"};
+    int saw_keep = 0;
+    for (int i = 0; i < 2; i++) {
+        char p[200];
+        snprintf(p, sizeof(p), "%s%s", db_path(), suffix[i]);
+        FILE *f = fopen(p, "rb");
+        if (f == NULL)
+            continue;
+        static char buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        assert_null(memmem(buf, n, "SECRETMARK", 10));
+        saw_keep |= memmem(buf, n, "KEEPME", 6) != NULL;
+    }
+    assert_true(saw_keep); /* the scan can see documents, so the absence above means something */
+    pl_store_close(s);
+}
+
+static void ids_are_random_hex(void **state)
+{
+    (void)state;
+    char a[33], b[33];
+    assert_int_equal(pl_random_id(a), 0);
+    assert_int_equal(pl_random_id(b), 0);
+    assert_int_equal(strlen(a), 32);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+    assert_string_not_equal(a, b);
+}
+
+#define CONFORMANCE(spec)                                                                          \
+    cmocka_unit_test_prestate_setup_teardown(missing_customer_is_not_found, open_fresh,           \
+                                             close_store, spec),                                   \
+        cmocka_unit_test_prestate_setup_teardown(save_then_load_counts_versions, open_fresh,      \
+                                                 close_store, spec),                               \
+        cmocka_unit_test_prestate_setup_teardown(stale_save_conflicts_and_changes_nothing,        \
+                                                 open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(links_resolve_and_relink, open_fresh,            \
+                                                 close_store, spec),                               \
+        cmocka_unit_test_prestate_setup_teardown(erase_removes_document_and_every_link,           \
+                                                 open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(bad_keys_are_refused, open_fresh, close_store,   \
+                                                 spec)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        CONFORMANCE("memory"),
+        CONFORMANCE(sqlite_spec()),
+        cmocka_unit_test(unknown_spec_is_explained),
+        cmocka_unit_test(sqlite_keeps_state_across_reopen),
+        cmocka_unit_test(sqlite_refuses_newer_schema),
+        cmocka_unit_test(sqlite_erase_leaves_no_trace_on_disk),
+        cmocka_unit_test(ids_are_random_hex),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    remove_db();
+    rmdir(dir);
+    return failed;
+}
