@@ -50,12 +50,19 @@ static long counter(pl_store_t *s, int64_t *version)
     return n;
 }
 
-/* Adds one to the counter, retrying on conflict; returns the value written or -1. */
-static long increment(pl_store_t *s)
+/* Adds one to the counter, retrying on conflict; returns the value written or -1. With
+ * think set, pauses up to 0.2 ms between reading and writing, as a turn does while it
+ * computes the reply: without it one writer tends to run ahead and the others mostly wait,
+ * so the race this test is about would rarely happen. */
+static long increment(pl_store_t *s, int think)
 {
-    for (int tries = 0; tries < 10000; tries++) {
+    for (int tries = 0; tries < 100000; tries++) {
         int64_t v, nv;
         long n = counter(s, &v) + 1;
+        if (think) {
+            struct timespec pause = {0, (long)(rand() % 200) * 1000};
+            nanosleep(&pause, NULL);
+        }
         char doc[32];
         snprintf(doc, sizeof(doc), "%ld", n);
         int rc = pl_store_save(s, "c", doc, v, &nv);
@@ -77,8 +84,9 @@ static void writer(int n, int start)
     char c;
     if (read(start, &c, 1) != 0)
         _exit(5);
+    srand((unsigned)getpid());
     for (int i = 0; i < n; i++)
-        if (increment(s) < 0)
+        if (increment(s, 1) < 0)
             _exit(3);
     pl_store_close(s);
     _exit(0);
@@ -87,7 +95,7 @@ static void writer(int n, int start)
 static void racing_writers_lose_no_update(void **state)
 {
     (void)state;
-    enum { WRITERS = 4, EACH = 500 };
+    enum { WRITERS = 2, EACH = 1000 };
     fresh_db();
     pl_store_t *s;
     assert_int_equal(pl_store_open(spec, &s, NULL, 0), 0); /* schema made before the race */
@@ -132,7 +140,7 @@ static void integrity_ok(void)
 static void killed_writer_loses_no_acknowledged_save(void **state)
 {
     (void)state;
-    enum { ROUNDS = 25 };
+    enum { ROUNDS = 50 };
     fresh_db();
     srand((unsigned)time(NULL));
     long acked = 0;
@@ -147,7 +155,7 @@ static void killed_writer_loses_no_acknowledged_save(void **state)
             if (pl_store_open(spec, &s, NULL, 0) != 0)
                 _exit(2);
             for (;;) {
-                long n = increment(s);
+                long n = increment(s, 0);
                 if (n < 0)
                     _exit(3);
                 /* Reported only after the save returned: this is the acknowledgement. */
