@@ -15,7 +15,8 @@
     XX(ENOTFOUND, "not found")                                                                     \
     XX(ELOOP, "step budget exhausted")                                                             \
     XX(ECONFLICT, "changed by someone else meanwhile")                                             \
-    XX(ESTORE, "the store failed")
+    XX(ESTORE, "the store failed")                                                                 \
+    XX(EDENIED, "not accepted as proof of identity")
 
 enum {
     PL__ERR_FIRST = 0,
