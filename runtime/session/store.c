@@ -9,7 +9,7 @@
 /* Ids and channel users come from outside: bounded and printable, so no backend has to care. */
 static int bad_key(const char *k)
 {
-    if (k == NULL || *k == '\0' || strlen(k) > 256)
+    if (k == NULL || *k == '\0' || strlen(k) > PL_STORE_MAX_KEY)
         return 1;
     for (const unsigned char *p = (const unsigned char *)k; *p; p++)
         if (*p < 0x20 || *p == 0x7f)

@@ -10,6 +10,9 @@
 
 typedef struct pl_store pl_store_t;
 
+/* The longest customer id, channel name or channel user the store accepts, in bytes. */
+#define PL_STORE_MAX_KEY 256
+
 typedef struct {
     int version; /* of this table, for later additions: 1 */
     const char *name;

@@ -8,7 +8,8 @@ cd "$2" || exit 2
 bot=dialogs/camera-shop.en.yaml
 passed=0 failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+state_dir=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$state_dir"' EXIT
 
 # check NAME EXPECTED_STATUS PATTERN -- COMMAND...: runs COMMAND (stdin from /dev/null unless
 # STDIN is set), wants its exit status and a line of its output matching PATTERN.
@@ -83,6 +84,31 @@ check capabilities-bad-channel 2 "unknown channel 'fax'" -- "$parley" capabiliti
 check capabilities-text 0 'automated' -- "$parley" capabilities "$bot" --channel voice
 check capabilities-json 0 '"automated":[[:space:]]*true' -- "$parley" capabilities "$bot" --json
 check capabilities-broken-bot 1 'the bot has errors' -- "$parley" capabilities tests/fixtures/bad/unknown-intent-trigger.yaml
+
+# State in an SQLite store: a second chat process continues the first one's conversation,
+# another user or another store does not, switching channel keeps the customer, /reset erases.
+db="sqlite:$state_dir/state.db"
+STDIN=$'I want a camera\n' check store-first-run 0 '"flow":"find_camera","step":"#2"' \
+  -- "$parley" chat "$bot" --json --store "$db"
+STDIN=$'about 500 euros\n' check store-restart-continues 0 '"flow":"find_camera","step":"#3","slots":\{"budget":500\}' \
+  -- "$parley" chat "$bot" --json --store "$db"
+STDIN=$'about 500 euros\n' check store-other-user-starts-fresh 0 '"flow":null' \
+  -- "$parley" chat "$bot" --json --store "$db" --user someone-else
+STDIN=$'about 500 euros\n' check store-other-file-starts-fresh 0 '"flow":null' \
+  -- "$parley" chat "$bot" --json --store "sqlite:$state_dir/other.db"
+STDIN=$'I want a camera\n/channel voice\n/quit\n' check store-channel-switch 0 '^\(now on voice\)' \
+  -- "$parley" chat "$bot" --store "$db" --user walker
+STDIN=$'about 500 euros\n' check store-voice-continues-web 0 '"flow":"find_camera","step":"#3"' \
+  -- "$parley" chat "$bot" --json --store "$db" --user walker --channel voice
+STDIN=$'/reset\n/quit\n' check store-reset 0 '^\(conversation reset\)' \
+  -- "$parley" chat "$bot" --store "$db" --user walker --channel voice
+STDIN=$'about 500 euros\n' check store-reset-erased-web-too 0 '"flow":null' \
+  -- "$parley" chat "$bot" --json --store "$db" --user walker
+check store-unknown-spec 2 "unknown store 'redis://x'; use memory or sqlite:PATH" \
+  -- "$parley" chat "$bot" --store redis://x
+check store-unwritable 1 'cannot open the store: /nonexistent/dir/s.db' \
+  -- "$parley" chat "$bot" --store sqlite:/nonexistent/dir/s.db
+check store-missing-value 2 'store needs a value' -- "$parley" chat "$bot" --store
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,11 +12,26 @@
 #include "base/diag.h"
 #include "base/error.h"
 #include "dialog/bot.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A small bot that asks for a budget and confirms it: for tests about turns, not about bots. */
+#define TH_BUDGET_BOT                                                                              \
+    "bot: {id: rt, name: Runtime bot, language: en}\n"                                              \
+    "intents:\n"                                                                                   \
+    "  buy: [I want to buy a camera, I am looking for a camera]\n"                                 \
+    "entities: {money: {type: money}}\n"                                                           \
+    "slots: {budget: {entity: money, prompt: What is your budget?}}\n"                             \
+    "flows:\n"                                                                                     \
+    "  buy:\n"                                                                                     \
+    "    trigger: buy\n"                                                                           \
+    "    steps:\n"                                                                                 \
+    "      - ask: budget\n"                                                                        \
+    "      - end: Noted, {{slot.budget}}.\n"
 
 static char th_dir[64];
 
@@ -70,5 +85,20 @@ TH_UNUSED static int th_load(const char *text, pl_bot_t **bot, char **out_text)
             fail();                                                                                \
         }                                                                                          \
     } while (0)
+
+/* Writes text to DIR/name and loads it as a runtime (bot and NLU index); fails the test,
+ * with the diagnostics on stderr, if it does not load. */
+TH_UNUSED static pl_runtime_t *th_runtime(const char *name, const char *text)
+{
+    const char *path = th_write(name, text);
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_runtime_t *rt = NULL;
+    int rc = pl_runtime_load(path, &d, &rt);
+    pl_diags_print(&d, stderr);
+    pl_diags_cleanup(&d);
+    assert_int_equal(rc, 0);
+    return rt;
+}
 
 #endif

@@ -5,32 +5,14 @@
 #include "base/mem.h"
 #include "runtime.h"
 
-static const char bot_text[] = "bot: {id: rt, name: Runtime bot, language: en}\n"
-                               "intents:\n"
-                               "  buy: [I want to buy a camera, I am looking for a camera]\n"
-                               "entities: {money: {type: money}}\n"
-                               "slots: {budget: {entity: money, prompt: What is your budget?}}\n"
-                               "flows:\n"
-                               "  buy:\n"
-                               "    trigger: buy\n"
-                               "    steps:\n"
-                               "      - ask: budget\n"
-                               "      - end: Noted, {{slot.budget}}.\n";
+static const char bot_text[] = TH_BUDGET_BOT;
 
 /* A conversation that has seen the disclosure on the web already: these tests are about turns. */
 #define DISCLOSED "{\"disclosed\":{\"web\":true}}"
 
 static pl_runtime_t *load(void)
 {
-    const char *path = th_write("rt.yaml", bot_text);
-    pl_diags_t d;
-    pl_diags_init(&d);
-    pl_runtime_t *rt = NULL;
-    int rc = pl_runtime_load(path, &d, &rt);
-    pl_diags_print(&d, stderr);
-    pl_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    return rt;
+    return th_runtime("rt.yaml", bot_text);
 }
 
 static int turn(pl_runtime_t *rt, cJSON **st, const char *text, pl_arena_t *a, pl_turn_t *t)

@@ -2,26 +2,42 @@
  * turn (for scripts and tests). */
 #include "cli.h"
 #include "base/error.h"
+#include "base/mem.h"
 #include "render/template.h"
 #include "runtime.h"
+#include "session/session.h"
 
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char help[] =
-    "usage: parley chat BOT.yaml [--channel web|app|voice] [--json]\n"
+    "usage: parley chat BOT.yaml [--channel web|app|voice] [--store SPEC] [--user ID] [--json]\n"
     "\n"
     "Talk to a bot in the terminal. Each line you type is one customer message.\n"
     "\n"
     "  --channel NAME  the channel to pretend to be on (default: web)\n"
+    "  --store SPEC    where customer state is kept: memory (default; gone when chat ends)\n"
+    "                  or sqlite:PATH (created on first use; a later chat with the same\n"
+    "                  --user continues where this one stopped)\n"
+    "  --user ID       who you are on the channel (default: local)\n"
     "  --json          read one message per line from stdin and write one JSON object per\n"
     "                  turn: intent, confidence, intents, entities, flow, step, slots,\n"
     "                  messages, trace\n"
     "  -h, --help      show this help\n"
     "\n"
     "While chatting: /state shows the conversation state, /channel NAME switches channel,\n"
-    "/wait 30d moves the clock forward, /reset starts over, /quit leaves.\n";
+    "/wait 30d moves the clock forward, /reset erases you from the store and starts over,\n"
+    "/quit leaves. Switching channel keeps you the same customer.\n";
+
+typedef struct {
+    pl_store_t *store;
+    const char *user;
+    pl_channel_t channel;
+    int64_t offset;       /* ms the clock was moved forward by /wait */
+    char customer[PL_STORE_MAX_KEY + 1]; /* "" until the first turn */
+    cJSON *state;         /* as last committed */
+} chat_t;
 
 #define LINE_MAX_BYTES (PL_MAX_MESSAGE_BYTES + 2)
 
@@ -92,47 +108,84 @@ static void print_error_json(int rc)
 }
 
 /* Handles a /command; returns 1 if the line was one, -1 to quit. */
-static int chat_command(const char *line, cJSON **state, pl_channel_t *channel, int64_t *offset)
+static int chat_command(const char *line, chat_t *ch)
 {
     if (line[0] != '/')
         return 0;
     if (strcmp(line, "/quit") == 0 || strcmp(line, "/exit") == 0)
         return -1;
     if (strcmp(line, "/state") == 0) {
-        char *s = cJSON_Print(*state);
+        char *s = cJSON_Print(ch->state);
         printf("%s\n", s ? s : "{}");
         cJSON_free(s);
     } else if (strncmp(line, "/channel ", 9) == 0) {
-        if (pl_channel_parse(line + 9, channel) != 0)
+        pl_channel_t to;
+        if (pl_channel_parse(line + 9, &to) != 0)
             printf("unknown channel '%s'; use web, app or voice\n", line + 9);
-        else
+        else if (ch->customer[0] != '\0' &&
+                 pl_store_link(ch->store, line + 9, ch->user, ch->customer) != 0)
+            printf("(could not link you on %s; staying on %s)\n", line + 9,
+                   pl_channel_name(ch->channel));
+        else {
+            ch->channel = to;
             printf("(now on %s)\n", line + 9);
+        }
     } else if (strncmp(line, "/wait ", 6) == 0) {
         int64_t ms;
         if (pl_cli_parse_duration(line + 6, &ms) != 0)
             printf("'%s' is not a duration; write e.g. 30d, 2h, 15m or 10s\n", line + 6);
         else {
-            *offset += ms;
+            ch->offset += ms;
             printf("(the clock moved forward by %s)\n", line + 6);
         }
     } else if (strcmp(line, "/reset") == 0) {
-        cJSON_Delete(*state);
-        *state = cJSON_CreateObject();
-        printf("(conversation reset)\n");
+        if (ch->customer[0] != '\0' && pl_store_erase(ch->store, ch->customer) != 0) {
+            printf("(could not erase you from the store; nothing was reset)\n");
+        } else {
+            cJSON_Delete(ch->state);
+            ch->state = cJSON_CreateObject();
+            ch->customer[0] = '\0';
+            printf("(conversation reset)\n");
+        }
     } else {
         printf("commands: /state /channel NAME /wait DURATION /reset /quit\n");
     }
     return 1;
 }
 
+/* Picks up where this user left off in the store, if they were there before. */
+static int resume(chat_t *ch)
+{
+    char *customer = NULL, *doc = NULL;
+    int64_t version;
+    ch->state = NULL;
+    int rc = pl_store_resolve(ch->store, pl_channel_name(ch->channel), ch->user, &customer);
+    if (rc == 0 && strlen(customer) <= PL_STORE_MAX_KEY) {
+        memcpy(ch->customer, customer, strlen(customer) + 1);
+        rc = pl_store_load(ch->store, customer, &doc, &version);
+        if (rc == 0)
+            ch->state = cJSON_Parse(doc);
+    }
+    pl_free(customer);
+    pl_free(doc);
+    if (rc != 0 && rc != PL_ENOTFOUND)
+        return rc;
+    if (ch->state == NULL)
+        ch->state = cJSON_CreateObject();
+    return ch->state ? 0 : PL_ENOMEM;
+}
+
 int pl_cmd_chat(int argc, char **argv)
 {
     static const struct option opts[] = {{"channel", required_argument, NULL, 'c'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"store", required_argument, NULL, 's'},
+                                         {"user", required_argument, NULL, 'u'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     int json = 0, c;
     pl_channel_t channel = PL_CHANNEL_WEB;
+    const char *store_spec = "memory", *user = "local";
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -142,11 +195,19 @@ int pl_cmd_chat(int argc, char **argv)
                                           optarg);
         } else if (c == 'j') {
             json = 1;
+        } else if (c == 's') {
+            store_spec = optarg;
+        } else if (c == 'u') {
+            user = optarg;
         } else if (c == 'h') {
             fputs(help, stdout);
             return 0;
         } else if (optopt == 'c') {
             return pl_cli_usage_error("chat", "--channel needs a value: web, app or voice");
+        } else if (optopt == 's') {
+            return pl_cli_usage_error("chat", "--store needs a value: memory or sqlite:PATH");
+        } else if (optopt == 'u') {
+            return pl_cli_usage_error("chat", "--user needs a value");
         } else {
             return pl_cli_usage_error("chat", "unknown option '%s'", argv[optind - 1]);
         }
@@ -165,16 +226,31 @@ int pl_cmd_chat(int argc, char **argv)
         fprintf(stderr, "parley chat: the bot cannot run: %s\n", pl_strerror(rc));
         return PL_EXIT_FAIL;
     }
+    chat_t ch = {.user = user, .channel = channel};
+    char err[512];
+    rc = pl_store_open(store_spec, &ch.store, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "parley chat: cannot open the store: %s\n",
+                err[0] ? err : pl_strerror(rc));
+        pl_runtime_unref(rt);
+        return rc == PL_EINVAL ? PL_EXIT_USAGE : PL_EXIT_FAIL;
+    }
+    rc = resume(&ch);
+    if (rc != 0) {
+        fprintf(stderr, "parley chat: cannot read your state from the store: %s\n",
+                pl_strerror(rc));
+        pl_store_close(ch.store);
+        pl_runtime_unref(rt);
+        return PL_EXIT_FAIL;
+    }
     const pl_bot_t *bot = pl_runtime_bot(rt);
     int interactive = !json && isatty(STDIN_FILENO);
     if (!json)
         printf("%s (%s, channel %s). Type /quit to leave, /help for commands.\n", bot->name,
                bot->language, pl_channel_name(channel));
-    cJSON *state = cJSON_CreateObject();
     pl_arena_t scratch;
     pl_arena_init(&scratch, 64 * 1024);
     static char line[LINE_MAX_BYTES];
-    int64_t offset = 0;
     int status = 0;
     for (;;) {
         if (interactive) {
@@ -189,7 +265,7 @@ int pl_cmd_chat(int argc, char **argv)
             rc = PL_ELIMIT;
         } else {
             if (!json) {
-                int cmd = chat_command(line, &state, &channel, &offset);
+                int cmd = chat_command(line, &ch);
                 if (cmd < 0)
                     break;
                 if (cmd > 0)
@@ -197,12 +273,18 @@ int pl_cmd_chat(int argc, char **argv)
             }
             pl_event_t ev = {.text = line,
                              .len = strlen(line),
-                             .channel = channel,
-                             .now_ms = pl_cli_now_ms() + offset};
+                             .channel = ch.channel,
+                             .now_ms = pl_cli_now_ms() + ch.offset};
             pl_turn_t turn;
-            rc = pl_runtime_turn(rt, &state, &ev, &scratch, &turn);
+            pl_session_result_t res;
+            rc = pl_session_turn(rt, ch.store, ch.user, &ev, &scratch, &turn, &res);
+            if (rc == 0) {
+                cJSON_Delete(ch.state);
+                ch.state = res.state;
+                memcpy(ch.customer, res.customer, sizeof(ch.customer));
+            }
             if (rc == 0 && json) {
-                cJSON *o = pl_turn_to_json(rt, state, &turn);
+                cJSON *o = pl_turn_to_json(rt, ch.state, &turn);
                 char *s = o ? cJSON_PrintUnformatted(o) : NULL;
                 if (s == NULL)
                     rc = PL_ENOMEM;
@@ -229,7 +311,8 @@ int pl_cmd_chat(int argc, char **argv)
         fflush(stdout);
     }
     pl_arena_cleanup(&scratch);
-    cJSON_Delete(state);
+    cJSON_Delete(ch.state);
+    pl_store_close(ch.store);
     pl_runtime_unref(rt);
     return status;
 }

@@ -1,0 +1,91 @@
+/* The turn pipeline on a store (see session.h): resolve, load, turn, compare-and-swap save,
+ * and again from the load when someone else saved first. */
+#include "session/session.h"
+#include "base/error.h"
+#include "base/mem.h"
+
+#include <string.h>
+
+/* The customer linked to the channel user, or a new one with an unguessable id. */
+static int customer_for(pl_store_t *store, const char *channel, const char *user,
+                        char out[PL_STORE_MAX_KEY + 1])
+{
+    char *found = NULL;
+    int rc = pl_store_resolve(store, channel, user, &found);
+    if (rc == 0) {
+        size_t n = strlen(found);
+        if (n > PL_STORE_MAX_KEY) {
+            pl_free(found);
+            return PL_ESTORE;
+        }
+        memcpy(out, found, n + 1);
+        pl_free(found);
+        return 0;
+    }
+    if (rc != PL_ENOTFOUND)
+        return rc;
+    char id[33];
+    rc = pl_random_id(id);
+    if (rc != 0)
+        return rc;
+    rc = pl_store_link(store, channel, user, id);
+    if (rc == 0)
+        memcpy(out, id, sizeof(id));
+    return rc;
+}
+
+/* The customer's state and its version (an empty object and 0 when they have none). */
+static int load_state(pl_store_t *store, const char *customer, cJSON **state, int64_t *version)
+{
+    char *doc = NULL;
+    int rc = pl_store_load(store, customer, &doc, version);
+    if (rc == PL_ENOTFOUND) {
+        *version = 0;
+        *state = cJSON_CreateObject();
+        return *state ? 0 : PL_ENOMEM;
+    }
+    if (rc != 0)
+        return rc;
+    *state = cJSON_Parse(doc);
+    pl_free(doc);
+    if (*state == NULL || !cJSON_IsObject(*state)) {
+        cJSON_Delete(*state);
+        *state = NULL;
+        return PL_ESTORE;
+    }
+    return 0;
+}
+
+int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
+                    const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
+                    pl_session_result_t *res)
+{
+    memset(res, 0, sizeof(*res));
+    int rc = customer_for(store, pl_channel_name(ev->channel), user, res->customer);
+    if (rc != 0)
+        return rc;
+    for (int attempt = 0; attempt < PL_SESSION_MAX_RETRIES; attempt++) {
+        cJSON *state = NULL;
+        int64_t version;
+        rc = load_state(store, res->customer, &state, &version);
+        if (rc != 0)
+            return rc;
+        pl_arena_reset(scratch);
+        rc = pl_runtime_turn(rt, &state, ev, scratch, out);
+        char *doc = rc == 0 ? cJSON_PrintUnformatted(state) : NULL;
+        if (rc == 0 && doc == NULL)
+            rc = PL_ENOMEM;
+        if (rc == 0)
+            rc = pl_store_save(store, res->customer, doc, version, &res->version);
+        cJSON_free(doc);
+        if (rc == 0) {
+            res->state = state;
+            return 0;
+        }
+        cJSON_Delete(state);
+        if (rc != PL_ECONFLICT)
+            return rc;
+        res->retries++;
+    }
+    return PL_ECONFLICT;
+}
