@@ -1,68 +1,121 @@
-/* The memory store: for tests and single runs. Customers and links in two small tables that
- * grow as needed; lookups are linear, which is fine at test sizes. */
+/* The memory store: for tests, benchmarks and single runs; gone when the process ends.
+ * Customers and links live in two chained hash tables that double as they fill, so lookups
+ * stay constant-time however many customers a benchmark creates. */
 #include "session/store.h"
 #include "base/error.h"
 #include "base/mem.h"
 
 #include <string.h>
 
-typedef struct {
+typedef struct entry {
     char *key;   /* customer id, or "channel\x1fuser" for a link */
     char *value; /* document, or customer id */
     int64_t version;
+    struct entry *next;
 } entry_t;
 
 typedef struct {
+    entry_t **slot;
+    size_t nslots, count; /* nslots is a power of two, or 0 before the first put */
+} table_t;
+
+typedef struct {
     pl_store_t base;
-    entry_t *docs, *links;
-    size_t ndocs, nlinks, capdocs, caplinks;
+    table_t docs, links;
 } mem_t;
 
-static entry_t *find(entry_t *e, size_t n, const char *key)
+/* FNV-1a: short printable keys, no adversary can choose them to collide (ids are random,
+ * channel users are bounded and each table only slows down, never fails). */
+static size_t hash(const char *k)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(e[i].key, key) == 0)
-            return &e[i];
-    return NULL;
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
 }
 
-static int put(entry_t **e, size_t *n, size_t *cap, const char *key, const char *value,
-               int64_t version)
+static entry_t **where(table_t *t, const char *key)
 {
-    entry_t *x = find(*e, *n, key);
+    if (t->nslots == 0)
+        return NULL;
+    entry_t **e = &t->slot[hash(key) & (t->nslots - 1)];
+    while (*e != NULL && strcmp((*e)->key, key) != 0)
+        e = &(*e)->next;
+    return e;
+}
+
+static entry_t *find(table_t *t, const char *key)
+{
+    entry_t **e = where(t, key);
+    return e ? *e : NULL;
+}
+
+static int grow(table_t *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 64;
+    entry_t **slot = pl_calloc(n, sizeof(*slot));
+    if (slot == NULL)
+        return PL_ENOMEM;
+    for (size_t i = 0; i < t->nslots; i++)
+        for (entry_t *e = t->slot[i], *next; e != NULL; e = next) {
+            next = e->next;
+            size_t j = hash(e->key) & (n - 1);
+            e->next = slot[j];
+            slot[j] = e;
+        }
+    pl_free(t->slot);
+    t->slot = slot;
+    t->nslots = n;
+    return 0;
+}
+
+static int put(table_t *t, const char *key, const char *value, int64_t version)
+{
     char *v = pl_strdup(value);
     if (v == NULL)
         return PL_ENOMEM;
+    entry_t *x = find(t, key);
     if (x != NULL) {
         pl_free(x->value);
         x->value = v;
         x->version = version;
         return 0;
     }
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        entry_t *grown = pl_realloc(*e, c * sizeof(*grown));
-        if (grown == NULL) {
-            pl_free(v);
-            return PL_ENOMEM;
-        }
-        *e = grown;
-        *cap = c;
-    }
-    char *k = pl_strdup(key);
-    if (k == NULL) {
+    if (t->count >= t->nslots && grow(t) != 0) {
         pl_free(v);
         return PL_ENOMEM;
     }
-    (*e)[(*n)++] = (entry_t){k, v, version};
+    entry_t *e = pl_malloc(sizeof(*e));
+    char *k = pl_strdup(key);
+    if (e == NULL || k == NULL) {
+        pl_free(e);
+        pl_free(k);
+        pl_free(v);
+        return PL_ENOMEM;
+    }
+    entry_t **at = &t->slot[hash(key) & (t->nslots - 1)];
+    *e = (entry_t){k, v, version, *at};
+    *at = e;
+    t->count++;
     return 0;
 }
 
-static void drop(entry_t *e, size_t *n, size_t i)
+static void unlink_entry(table_t *t, entry_t **at)
 {
-    pl_free(e[i].key);
-    pl_free(e[i].value);
-    e[i] = e[--*n];
+    entry_t *e = *at;
+    *at = e->next;
+    pl_free(e->key);
+    pl_free(e->value);
+    pl_free(e);
+    t->count--;
+}
+
+static void clear(table_t *t)
+{
+    for (size_t i = 0; i < t->nslots; i++)
+        while (t->slot[i] != NULL)
+            unlink_entry(t, &t->slot[i]);
+    pl_free(t->slot);
 }
 
 static char *link_key(const char *channel, const char *user)
@@ -79,8 +132,7 @@ static char *link_key(const char *channel, const char *user)
 
 static int m_load(pl_store_t *s, const char *customer, char **doc, int64_t *version)
 {
-    mem_t *m = (mem_t *)s;
-    entry_t *x = find(m->docs, m->ndocs, customer);
+    entry_t *x = find(&((mem_t *)s)->docs, customer);
     if (x == NULL)
         return PL_ENOTFOUND;
     char *d = pl_strdup(x->value);
@@ -94,12 +146,12 @@ static int m_load(pl_store_t *s, const char *customer, char **doc, int64_t *vers
 static int m_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
                   int64_t *version)
 {
-    mem_t *m = (mem_t *)s;
-    entry_t *x = find(m->docs, m->ndocs, customer);
+    table_t *docs = &((mem_t *)s)->docs;
+    entry_t *x = find(docs, customer);
     int64_t now = x ? x->version : 0;
     if (now != expected)
         return PL_ECONFLICT;
-    int rc = put(&m->docs, &m->ndocs, &m->capdocs, customer, doc, now + 1);
+    int rc = put(docs, customer, doc, now + 1);
     if (rc == 0)
         *version = now + 1;
     return rc;
@@ -107,22 +159,20 @@ static int m_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
 
 static int m_link(pl_store_t *s, const char *channel, const char *user, const char *customer)
 {
-    mem_t *m = (mem_t *)s;
     char *k = link_key(channel, user);
     if (k == NULL)
         return PL_ENOMEM;
-    int rc = put(&m->links, &m->nlinks, &m->caplinks, k, customer, 0);
+    int rc = put(&((mem_t *)s)->links, k, customer, 0);
     pl_free(k);
     return rc;
 }
 
 static int m_resolve(pl_store_t *s, const char *channel, const char *user, char **customer)
 {
-    mem_t *m = (mem_t *)s;
     char *k = link_key(channel, user);
     if (k == NULL)
         return PL_ENOMEM;
-    entry_t *x = find(m->links, m->nlinks, k);
+    entry_t *x = find(&((mem_t *)s)->links, k);
     pl_free(k);
     if (x == NULL)
         return PL_ENOTFOUND;
@@ -136,28 +186,25 @@ static int m_resolve(pl_store_t *s, const char *channel, const char *user, char 
 static int m_erase(pl_store_t *s, const char *customer)
 {
     mem_t *m = (mem_t *)s;
-    for (size_t i = 0; i < m->ndocs;)
-        if (strcmp(m->docs[i].key, customer) == 0)
-            drop(m->docs, &m->ndocs, i);
-        else
-            i++;
-    for (size_t i = 0; i < m->nlinks;)
-        if (strcmp(m->links[i].value, customer) == 0)
-            drop(m->links, &m->nlinks, i);
-        else
-            i++;
+    entry_t **at = where(&m->docs, customer);
+    if (at != NULL && *at != NULL)
+        unlink_entry(&m->docs, at);
+    /* Links are keyed by channel user, so finding a customer's links means a full scan:
+     * erasure is rare, and this store is not for production sizes. */
+    for (size_t i = 0; i < m->links.nslots; i++)
+        for (entry_t **e = &m->links.slot[i]; *e != NULL;)
+            if (strcmp((*e)->value, customer) == 0)
+                unlink_entry(&m->links, e);
+            else
+                e = &(*e)->next;
     return 0;
 }
 
 static void m_close(pl_store_t *s)
 {
     mem_t *m = (mem_t *)s;
-    while (m->ndocs)
-        drop(m->docs, &m->ndocs, 0);
-    while (m->nlinks)
-        drop(m->links, &m->nlinks, 0);
-    pl_free(m->docs);
-    pl_free(m->links);
+    clear(&m->docs);
+    clear(&m->links);
     pl_free(m);
 }
 

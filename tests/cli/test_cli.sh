@@ -64,7 +64,7 @@ check test-fails-with-line 1 '^  tests/cli/failing.test.yaml:7:25: turn 1 \("hel
 check test-broken-file 2 "unknown key 'turnz' in a conversation \(did you mean 'turns'\?\)" \
   -- "$parley" test "$bot" tests/cli/broken.test.yaml
 check test-broken-bot 2 'the bot has errors' -- "$parley" test tests/fixtures/bad/unknown-intent-trigger.yaml dialogs/camera-shop.en.test.yaml
-check bench-runs 0 '^bench turns camera-shop-en: [0-9]+ turns in .* turns/s, p50 .* us, p99 .* us' \
+check bench-runs 0 '^bench turns camera-shop-en \(store none\): [0-9]+ turns in .* turns/s, p50 .* us, p99 .* us' \
   -- "$parley" bench turns "$bot" --seconds 0.2
 check bench-bad-seconds 2 'seconds needs a number' -- "$parley" bench turns "$bot" --seconds abc
 
@@ -108,6 +108,9 @@ check store-unknown-spec 2 "unknown store 'redis://x'; use memory or sqlite:PATH
   -- "$parley" chat "$bot" --store redis://x
 check store-unwritable 1 'cannot open the store: /nonexistent/dir/s.db' \
   -- "$parley" chat "$bot" --store sqlite:/nonexistent/dir/s.db
+check bench-store-sqlite 0 '"store":"sqlite:.*","turns":[1-9][0-9]*,.*"errors":0,.*"state_bytes_mean":[1-9]' \
+  -- "$parley" bench turns "$bot" --seconds 0.3 --json --store "sqlite:$state_dir/bench.db"
+check bench-store-bad 2 "unknown store 'nope'" -- "$parley" bench turns "$bot" --store nope
 check store-missing-value 2 'store needs a value' -- "$parley" chat "$bot" --store
 
 echo "$passed passed, $failed failed"

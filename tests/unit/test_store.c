@@ -183,6 +183,41 @@ static void erase_removes_document_and_every_link(void **state)
     assert_int_equal(v, 1);
 }
 
+static void many_customers_stay_apart(void **state)
+{
+    pl_store_t *s = STORE(state);
+    enum { N = 3000 };
+    char id[32], user[32], doc[64], *got;
+    int64_t v;
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "cust-%d", i);
+        snprintf(user, sizeof(user), "user-%d", i);
+        snprintf(doc, sizeof(doc), "{\"n\":%d}", i);
+        assert_int_equal(pl_store_save(s, id, doc, 0, &v), 0);
+        assert_int_equal(pl_store_link(s, "web", user, id), 0);
+    }
+    for (int i = 0; i < N; i += 3) {
+        snprintf(id, sizeof(id), "cust-%d", i);
+        assert_int_equal(pl_store_erase(s, id), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "cust-%d", i);
+        snprintf(user, sizeof(user), "user-%d", i);
+        snprintf(doc, sizeof(doc), "{\"n\":%d}", i);
+        if (i % 3 == 0) {
+            assert_int_equal(pl_store_load(s, id, &got, &v), PL_ENOTFOUND);
+            assert_int_equal(pl_store_resolve(s, "web", user, &got), PL_ENOTFOUND);
+            continue;
+        }
+        assert_int_equal(pl_store_load(s, id, &got, &v), 0);
+        assert_string_equal(got, doc);
+        pl_free(got);
+        assert_int_equal(pl_store_resolve(s, "web", user, &got), 0);
+        assert_string_equal(got, id);
+        pl_free(got);
+    }
+}
+
 static void bad_keys_are_refused(void **state)
 {
     pl_store_t *s = STORE(state);
@@ -306,6 +341,8 @@ static void ids_are_random_hex(void **state)
                                                  close_store, spec),                               \
         cmocka_unit_test_prestate_setup_teardown(erase_removes_document_and_every_link,           \
                                                  open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(many_customers_stay_apart, open_fresh,           \
+                                                 close_store, spec),                               \
         cmocka_unit_test_prestate_setup_teardown(bad_keys_are_refused, open_fresh, close_store,   \
                                                  spec)
 
