@@ -2,6 +2,7 @@
  * for every backend (see store.h). */
 #include "session/store.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,4 +71,37 @@ int pl_store_erase(pl_store_t *s, const char *customer)
     if (bad_key(customer))
         return PL_EINVAL;
     return s->ops->erase(s, customer);
+}
+
+int pl_store_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
+                      int64_t expires_ms)
+{
+    if (bad_key(code) || bad_key(customer) || expires_ms <= now_ms)
+        return PL_EINVAL;
+    return s->ops->code_put(s, code, customer, now_ms, expires_ms);
+}
+
+int pl_store_code_take(pl_store_t *s, const char *code, int64_t now_ms, char **customer)
+{
+    if (bad_key(code))
+        return PL_EINVAL;
+    char *c = NULL;
+    int64_t expires_ms;
+    int rc = s->ops->code_take(s, code, &c, &expires_ms);
+    if (rc != 0)
+        return rc;
+    if (expires_ms <= now_ms) {
+        pl_free(c);
+        return PL_ENOTFOUND;
+    }
+    *customer = c;
+    return 0;
+}
+
+int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
+                      int64_t window_ms, int add, int64_t *count)
+{
+    if (bad_key(channel) || bad_key(user) || window_ms <= 0 || add < 0)
+        return PL_EINVAL;
+    return s->ops->attempts(s, channel, user, now_ms, window_ms, add, count);
 }

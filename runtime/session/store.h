@@ -23,6 +23,12 @@ typedef struct {
     int (*resolve)(pl_store_t *s, const char *channel, const char *user, char **customer);
     int (*erase)(pl_store_t *s, const char *customer);
     void (*close)(pl_store_t *s);
+    int (*code_put)(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
+                    int64_t expires_ms);
+    /* Removes the code and gives its customer and expiry, expired or not. */
+    int (*code_take)(pl_store_t *s, const char *code, char **customer, int64_t *expires_ms);
+    int (*attempts)(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
+                    int64_t window_ms, int add, int64_t *count);
 } pl_store_ops_t;
 
 struct pl_store {
@@ -48,8 +54,21 @@ int pl_store_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
 int pl_store_link(pl_store_t *s, const char *channel, const char *user, const char *customer);
 /* The customer linked to a channel user (heap, free with pl_free), or PL_ENOTFOUND. */
 int pl_store_resolve(pl_store_t *s, const char *channel, const char *user, char **customer);
-/* Removes the customer's document and every link to it, leaving nothing of them behind. */
+/* Removes the customer's document, every link to it, their link codes and the attempt
+ * counts of their channel users, leaving nothing of them behind. */
 int pl_store_erase(pl_store_t *s, const char *customer);
+
+/* One-time codes that link another channel to a customer (see link_code.h). code_put stores
+ * code for customer until expires_ms; PL_ECONFLICT when that code is taken and still valid.
+ * code_take removes the code and gives its customer (heap, pl_free) if it had not expired at
+ * now_ms; PL_ENOTFOUND otherwise — the same answer for wrong and expired codes. */
+int pl_store_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
+                      int64_t expires_ms);
+int pl_store_code_take(pl_store_t *s, const char *code, int64_t now_ms, char **customer);
+/* Counts a channel user's failed code attempts in a window that starts at the first failure
+ * and lasts window_ms: adds `add` (0 just reads) and sets *count to the total in the window. */
+int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
+                      int64_t window_ms, int add, int64_t *count);
 
 /* Backends (store_memory.c, store_sqlite.c). */
 int pl__store_memory_open(pl_store_t **out);

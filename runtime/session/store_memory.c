@@ -5,6 +5,9 @@
 #include "base/error.h"
 #include "base/mem.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct entry {
@@ -22,6 +25,8 @@ typedef struct {
 typedef struct {
     pl_store_t base;
     table_t docs, links;
+    table_t codes;    /* code -> customer, version: expiry in ms */
+    table_t attempts; /* "channel\x1fuser" -> window start in ms (decimal), version: count */
 } mem_t;
 
 /* FNV-1a: short printable keys, no adversary can choose them to collide (ids are random,
@@ -183,21 +188,86 @@ static int m_resolve(pl_store_t *s, const char *channel, const char *user, char 
     return 0;
 }
 
+/* Drops every entry of t whose value is v. */
+static void drop_by_value(table_t *t, const char *v)
+{
+    for (size_t i = 0; i < t->nslots; i++)
+        for (entry_t **e = &t->slot[i]; *e != NULL;)
+            if (strcmp((*e)->value, v) == 0)
+                unlink_entry(t, e);
+            else
+                e = &(*e)->next;
+}
+
 static int m_erase(pl_store_t *s, const char *customer)
 {
     mem_t *m = (mem_t *)s;
     entry_t **at = where(&m->docs, customer);
     if (at != NULL && *at != NULL)
         unlink_entry(&m->docs, at);
+    drop_by_value(&m->codes, customer);
+    /* Attempt counts are keyed like links: drop those of the customer's channel users. */
+    for (size_t i = 0; i < m->links.nslots; i++)
+        for (entry_t *e = m->links.slot[i]; e != NULL; e = e->next)
+            if (strcmp(e->value, customer) == 0) {
+                entry_t **a = where(&m->attempts, e->key);
+                if (a != NULL && *a != NULL)
+                    unlink_entry(&m->attempts, a);
+            }
     /* Links are keyed by channel user, so finding a customer's links means a full scan:
      * erasure is rare, and this store is not for production sizes. */
-    for (size_t i = 0; i < m->links.nslots; i++)
-        for (entry_t **e = &m->links.slot[i]; *e != NULL;)
-            if (strcmp((*e)->value, customer) == 0)
-                unlink_entry(&m->links, e);
-            else
-                e = &(*e)->next;
+    drop_by_value(&m->links, customer);
     return 0;
+}
+
+static int m_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
+                      int64_t expires_ms)
+{
+    table_t *codes = &((mem_t *)s)->codes;
+    entry_t *x = find(codes, code);
+    if (x != NULL && x->version > now_ms)
+        return PL_ECONFLICT;
+    return put(codes, code, customer, expires_ms);
+}
+
+static int m_code_take(pl_store_t *s, const char *code, char **customer, int64_t *expires_ms)
+{
+    table_t *codes = &((mem_t *)s)->codes;
+    entry_t **at = where(codes, code);
+    if (at == NULL || *at == NULL)
+        return PL_ENOTFOUND;
+    /* Hand over the value instead of copying it: nothing can fail after the find. */
+    *customer = (*at)->value;
+    *expires_ms = (*at)->version;
+    (*at)->value = NULL;
+    unlink_entry(codes, at);
+    return 0;
+}
+
+static int m_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
+                      int64_t window_ms, int add, int64_t *count)
+{
+    table_t *t = &((mem_t *)s)->attempts;
+    char *k = link_key(channel, user);
+    if (k == NULL)
+        return PL_ENOMEM;
+    entry_t *x = find(t, k);
+    int64_t start = x ? strtoll(x->value, NULL, 10) : now_ms, n = x ? x->version : 0;
+    if (now_ms >= start + window_ms) {
+        start = now_ms;
+        n = 0;
+    }
+    int rc = 0;
+    if (add > 0) {
+        char v[24];
+        snprintf(v, sizeof(v), "%" PRId64, n == 0 ? now_ms : start);
+        n += add;
+        rc = put(t, k, v, n);
+    }
+    pl_free(k);
+    if (rc == 0)
+        *count = n;
+    return rc;
 }
 
 static void m_close(pl_store_t *s)
@@ -205,6 +275,8 @@ static void m_close(pl_store_t *s)
     mem_t *m = (mem_t *)s;
     clear(&m->docs);
     clear(&m->links);
+    clear(&m->codes);
+    clear(&m->attempts);
     pl_free(m);
 }
 
@@ -217,6 +289,9 @@ static const pl_store_ops_t memory_ops = {
     .resolve = m_resolve,
     .erase = m_erase,
     .close = m_close,
+    .code_put = m_code_put,
+    .code_take = m_code_take,
+    .attempts = m_attempts,
 };
 
 int pl__store_memory_open(pl_store_t **out)

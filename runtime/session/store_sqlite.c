@@ -19,10 +19,32 @@ static const char *const migrations[] = {
     "CREATE TABLE links (channel TEXT NOT NULL, channel_user TEXT NOT NULL,"
     " customer TEXT NOT NULL, PRIMARY KEY (channel, channel_user)) WITHOUT ROWID;"
     "CREATE INDEX links_by_customer ON links (customer);",
+    /* 2: one-time link codes and the failed attempts at them */
+    "CREATE TABLE link_codes (code TEXT PRIMARY KEY, customer TEXT NOT NULL,"
+    " expires_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX link_codes_by_customer ON link_codes (customer);"
+    "CREATE TABLE code_attempts (channel TEXT NOT NULL, channel_user TEXT NOT NULL,"
+    " failures INTEGER NOT NULL, window_start_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (channel, channel_user)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-enum { Q_LOAD, Q_INSERT, Q_UPDATE, Q_LINK, Q_RESOLVE, Q_ERASE_DOC, Q_ERASE_LINKS, Q_COUNT };
+enum {
+    Q_LOAD,
+    Q_INSERT,
+    Q_UPDATE,
+    Q_LINK,
+    Q_RESOLVE,
+    Q_ERASE_DOC,
+    Q_ERASE_ATTEMPTS,
+    Q_ERASE_LINKS,
+    Q_ERASE_CODES,
+    Q_CODE_PUT,
+    Q_CODE_TAKE,
+    Q_ATTEMPTS_GET,
+    Q_ATTEMPTS_SET,
+    Q_COUNT
+};
 
 static const char *const queries[Q_COUNT] = {
     [Q_LOAD] = "SELECT doc, version FROM customers WHERE id = ?1",
@@ -34,7 +56,20 @@ static const char *const queries[Q_COUNT] = {
                " ON CONFLICT (channel, channel_user) DO UPDATE SET customer = excluded.customer",
     [Q_RESOLVE] = "SELECT customer FROM links WHERE channel = ?1 AND channel_user = ?2",
     [Q_ERASE_DOC] = "DELETE FROM customers WHERE id = ?1",
+    [Q_ERASE_ATTEMPTS] = "DELETE FROM code_attempts WHERE (channel, channel_user) IN"
+                         " (SELECT channel, channel_user FROM links WHERE customer = ?1)",
     [Q_ERASE_LINKS] = "DELETE FROM links WHERE customer = ?1",
+    [Q_ERASE_CODES] = "DELETE FROM link_codes WHERE customer = ?1",
+    [Q_CODE_PUT] = "INSERT INTO link_codes (code, customer, expires_ms) VALUES (?1, ?2, ?4)"
+                   " ON CONFLICT (code) DO UPDATE SET customer = excluded.customer,"
+                   " expires_ms = excluded.expires_ms WHERE link_codes.expires_ms <= ?3",
+    [Q_CODE_TAKE] = "DELETE FROM link_codes WHERE code = ?1 RETURNING customer, expires_ms",
+    [Q_ATTEMPTS_GET] = "SELECT failures, window_start_ms FROM code_attempts"
+                       " WHERE channel = ?1 AND channel_user = ?2",
+    [Q_ATTEMPTS_SET] = "INSERT INTO code_attempts (channel, channel_user, failures,"
+                       " window_start_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel,"
+                       " channel_user) DO UPDATE SET failures = excluded.failures,"
+                       " window_start_ms = excluded.window_start_ms",
 };
 
 typedef struct {
@@ -56,24 +91,33 @@ static int failed(int rc)
     return rc == SQLITE_NOMEM ? PL_ENOMEM : PL_ESTORE;
 }
 
-static int s_load(pl_store_t *s, const char *customer, char **doc, int64_t *version)
+/* Runs a one-row statement keyed by ?1 to its end (a DELETE ... RETURNING deletes only then)
+ * and gives the row's text and number. PL_ENOTFOUND when there is no row. */
+static int one_row(lite_t *l, int which, const char *key, char **text, int64_t *num)
 {
-    lite_t *l = (lite_t *)s;
-    sqlite3_stmt *q = stmt(l, Q_LOAD);
-    sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
+    sqlite3_stmt *q = stmt(l, which);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_DONE)
         return PL_ENOTFOUND;
     if (rc != SQLITE_ROW)
         return failed(rc);
-    char *d = pl_strdup((const char *)sqlite3_column_text(q, 0));
-    int64_t v = sqlite3_column_int64(q, 1);
+    char *t = pl_strdup((const char *)sqlite3_column_text(q, 0));
+    int64_t n = sqlite3_column_int64(q, 1);
+    rc = sqlite3_step(q);
     sqlite3_reset(q);
-    if (d == NULL)
-        return PL_ENOMEM;
-    *doc = d;
-    *version = v;
+    if (rc != SQLITE_DONE || t == NULL) {
+        pl_free(t);
+        return rc != SQLITE_DONE ? failed(rc) : PL_ENOMEM;
+    }
+    *text = t;
+    *num = n;
     return 0;
+}
+
+static int s_load(pl_store_t *s, const char *customer, char **doc, int64_t *version)
+{
+    return one_row((lite_t *)s, Q_LOAD, customer, doc, version);
 }
 
 static int s_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
@@ -125,6 +169,19 @@ static int s_resolve(pl_store_t *s, const char *channel, const char *user, char 
     return 0;
 }
 
+static int begin(lite_t *l)
+{
+    int rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : failed(rc);
+}
+
+/* Commits when err is 0, else rolls back; returns err or the commit's failure. */
+static int finish(lite_t *l, int err)
+{
+    int rc = sqlite3_exec(l->db, err ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+    return err == 0 && rc != SQLITE_OK ? failed(rc) : err;
+}
+
 static int run_erase(lite_t *l, int which, const char *customer)
 {
     sqlite3_stmt *q = stmt(l, which);
@@ -136,15 +193,14 @@ static int run_erase(lite_t *l, int which, const char *customer)
 static int s_erase(pl_store_t *s, const char *customer)
 {
     lite_t *l = (lite_t *)s;
-    int rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return failed(rc);
-    int err = run_erase(l, Q_ERASE_DOC, customer);
-    if (err == 0)
-        err = run_erase(l, Q_ERASE_LINKS, customer);
-    rc = sqlite3_exec(l->db, err ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
-    if (err == 0 && rc != SQLITE_OK)
-        err = failed(rc);
+    int err = begin(l);
+    if (err != 0)
+        return err;
+    /* Attempts before links: they are found through the links. */
+    static const int order[] = {Q_ERASE_DOC, Q_ERASE_ATTEMPTS, Q_ERASE_LINKS, Q_ERASE_CODES};
+    for (size_t i = 0; err == 0 && i < sizeof(order) / sizeof(order[0]); i++)
+        err = run_erase(l, order[i], customer);
+    err = finish(l, err);
     if (err != 0)
         return err;
     /* The old pages are zeroed (secure_delete) in the database, but copies of them sit in the
@@ -152,6 +208,70 @@ static int s_erase(pl_store_t *s, const char *customer)
      * the log open makes this partial; the next checkpoint finishes it. */
     sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     return 0;
+}
+
+static int s_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
+                      int64_t expires_ms)
+{
+    lite_t *l = (lite_t *)s;
+    sqlite3_stmt *q = stmt(l, Q_CODE_PUT);
+    sqlite3_bind_text(q, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, customer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, now_ms);
+    sqlite3_bind_int64(q, 4, expires_ms);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE)
+        return failed(rc);
+    return sqlite3_changes(l->db) == 1 ? 0 : PL_ECONFLICT;
+}
+
+static int s_code_take(pl_store_t *s, const char *code, char **customer, int64_t *expires_ms)
+{
+    return one_row((lite_t *)s, Q_CODE_TAKE, code, customer, expires_ms);
+}
+
+static int attempts_in_tx(lite_t *l, const char *channel, const char *user, int64_t now_ms,
+                          int64_t window_ms, int add, int64_t *count)
+{
+    sqlite3_stmt *q = stmt(l, Q_ATTEMPTS_GET);
+    sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, user, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    int64_t n = 0, start = now_ms;
+    if (rc == SQLITE_ROW) {
+        n = sqlite3_column_int64(q, 0);
+        start = sqlite3_column_int64(q, 1);
+    } else if (rc != SQLITE_DONE) {
+        return failed(rc);
+    }
+    sqlite3_reset(q);
+    if (now_ms >= start + window_ms) {
+        n = 0;
+        start = now_ms;
+    }
+    if (add > 0) {
+        if (n == 0)
+            start = now_ms;
+        n += add;
+        q = stmt(l, Q_ATTEMPTS_SET);
+        sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, user, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, n);
+        sqlite3_bind_int64(q, 4, start);
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            return failed(rc);
+    }
+    *count = n;
+    return 0;
+}
+
+static int s_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
+                      int64_t window_ms, int add, int64_t *count)
+{
+    lite_t *l = (lite_t *)s;
+    int err = begin(l);
+    return err ? err : finish(l, attempts_in_tx(l, channel, user, now_ms, window_ms, add, count));
 }
 
 static void s_close(pl_store_t *s)
@@ -172,6 +292,9 @@ static const pl_store_ops_t sqlite_ops = {
     .resolve = s_resolve,
     .erase = s_erase,
     .close = s_close,
+    .code_put = s_code_put,
+    .code_take = s_code_take,
+    .attempts = s_attempts,
 };
 
 static int user_version(sqlite3 *db, int *v)

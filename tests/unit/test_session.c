@@ -65,8 +65,15 @@ static void md_close(pl_store_t *s)
     pl_store_close(((meddler_t *)s)->inner);
 }
 
-static const pl_store_ops_t meddler_ops = {1,       "meddler", md_load,  md_save,
-                                           md_link, md_resolve, md_erase, md_close};
+/* Link codes are not used by these tests: those entries stay NULL. */
+static const pl_store_ops_t meddler_ops = {.version = 1,
+                                           .name = "meddler",
+                                           .load = md_load,
+                                           .save = md_save,
+                                           .link = md_link,
+                                           .resolve = md_resolve,
+                                           .erase = md_erase,
+                                           .close = md_close};
 
 static pl_runtime_t *load(void)
 {

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "session/link_code.h"
 #include "session/store.h"
 
 #include <sqlite3.h>
@@ -218,6 +219,100 @@ static void many_customers_stay_apart(void **state)
     }
 }
 
+#define T0 1767225600000LL
+
+static void link_code_links_another_channel_once(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char code[7], who[PL_STORE_MAX_KEY + 1], said[64];
+    assert_int_equal(pl_link_code_issue(s, "alice", T0, code), 0);
+    assert_int_equal(strlen(code), 6);
+    assert_int_equal(strspn(code, "0123456789"), 6);
+    /* Said with words and spaces around it, as a voice platform transcribes it. */
+    snprintf(said, sizeof(said), "my code is %.3s %.3s", code, code + 3);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", said, T0 + 60000, who), 0);
+    assert_string_equal(who, "alice");
+    char *c;
+    assert_int_equal(pl_store_resolve(s, "voice", "v1", &c), 0);
+    assert_string_equal(c, "alice");
+    pl_free(c);
+    /* Used up: the same code again, by anyone, is just a wrong code. */
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v2", code, T0 + 61000, who), PL_EDENIED);
+    assert_int_equal(pl_store_resolve(s, "voice", "v2", &c), PL_ENOTFOUND);
+}
+
+static void link_code_expires_and_looks_like_a_wrong_one(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char code[7], other[16], who[PL_STORE_MAX_KEY + 1];
+    assert_int_equal(pl_link_code_issue(s, "alice", T0, code), 0);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", code, T0 + PL_LINK_CODE_TTL_MS, who),
+                     PL_EDENIED);
+    /* A code nobody was given gets exactly the same answer. */
+    snprintf(other, sizeof(other), "%06d", (atoi(code) + 1) % 1000000);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", other, T0, who), PL_EDENIED);
+    /* Not a code at all: refused, and not counted as a try. */
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", "twelve", T0, who), PL_EINVAL);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", "1234567", T0, who), PL_EINVAL);
+    int64_t n;
+    assert_int_equal(pl_store_attempts(s, "voice", "v1", T0, PL_LINK_CODE_PAUSE_MS, 0, &n), 0);
+    assert_int_equal(n, 2);
+}
+
+static void link_code_guessing_is_paused_after_five(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char code[7], wrong[16], who[PL_STORE_MAX_KEY + 1];
+    assert_int_equal(pl_link_code_issue(s, "alice", T0, code), 0);
+    snprintf(wrong, sizeof(wrong), "%06d", (atoi(code) + 500000) % 1000000);
+    for (int i = 0; i < PL_LINK_CODE_MAX_FAILURES; i++)
+        assert_int_equal(pl_link_code_redeem(s, "voice", "mallory", wrong, T0 + i, who),
+                         PL_EDENIED);
+    /* Now even the right code is not looked at — and is not used up by the try. */
+    assert_int_equal(pl_link_code_redeem(s, "voice", "mallory", code, T0 + 10, who), PL_ELIMIT);
+    /* Another channel user is not affected. */
+    assert_int_equal(pl_link_code_redeem(s, "voice", "bob", code, T0 + 20, who), 0);
+    assert_string_equal(who, "alice");
+    /* After the pause, mallory may try again. */
+    assert_int_equal(pl_link_code_issue(s, "carol", T0 + PL_LINK_CODE_PAUSE_MS, code), 0);
+    assert_int_equal(
+        pl_link_code_redeem(s, "voice", "mallory", code, T0 + PL_LINK_CODE_PAUSE_MS + 1, who), 0);
+    assert_string_equal(who, "carol");
+}
+
+static void live_codes_are_not_reissued(void **state)
+{
+    pl_store_t *s = STORE(state);
+    assert_int_equal(pl_store_code_put(s, "123456", "alice", T0, T0 + 1000), 0);
+    assert_int_equal(pl_store_code_put(s, "123456", "bob", T0 + 999, T0 + 5000), PL_ECONFLICT);
+    /* Expired codes may be given out again. */
+    assert_int_equal(pl_store_code_put(s, "123456", "bob", T0 + 1000, T0 + 5000), 0);
+    char *c;
+    assert_int_equal(pl_store_code_take(s, "123456", T0 + 2000, &c), 0);
+    assert_string_equal(c, "bob");
+    pl_free(c);
+    assert_int_equal(pl_store_code_put(s, "1", "x", T0, T0), PL_EINVAL);
+}
+
+static void erase_removes_codes_and_attempts(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char code[7], who[PL_STORE_MAX_KEY + 1];
+    int64_t n;
+    assert_int_equal(pl_store_link(s, "voice", "v1", "alice"), 0);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "v1", "000000", T0, who), PL_EDENIED);
+    assert_int_equal(pl_link_code_redeem(s, "voice", "other", "000000", T0, who), PL_EDENIED);
+    assert_int_equal(pl_link_code_issue(s, "alice", T0, code), 0);
+    assert_int_equal(pl_store_erase(s, "alice"), 0);
+    assert_int_equal(pl_link_code_redeem(s, "web", "w1", code, T0 + 1, who), PL_EDENIED);
+    assert_int_equal(pl_store_attempts(s, "voice", "v1", T0, PL_LINK_CODE_PAUSE_MS, 0, &n), 0);
+    assert_int_equal(n, 0);
+    /* Someone else's count stays. */
+    assert_int_equal(pl_store_attempts(s, "voice", "other", T0, PL_LINK_CODE_PAUSE_MS, 0, &n),
+                     0);
+    assert_int_equal(n, 1);
+}
+
 static void bad_keys_are_refused(void **state)
 {
     pl_store_t *s = STORE(state);
@@ -290,6 +385,46 @@ static void sqlite_refuses_newer_schema(void **state)
     assert_non_null(strstr(err, "newer"));
 }
 
+static void sqlite_migrates_a_version_1_file(void **state)
+{
+    (void)state;
+    remove_db();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE customers (id TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+                     " doc TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+                     "CREATE TABLE links (channel TEXT NOT NULL, channel_user TEXT NOT NULL,"
+                     " customer TEXT NOT NULL, PRIMARY KEY (channel, channel_user)) WITHOUT ROWID;"
+                     "CREATE INDEX links_by_customer ON links (customer);"
+                     "INSERT INTO customers VALUES ('old', 7, '{\"kept\":true}', 0);"
+                     "INSERT INTO links VALUES ('web', 'w1', 'old');"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    pl_store_t *s = open_sqlite();
+    char *doc;
+    int64_t v;
+    assert_int_equal(pl_store_load(s, "old", &doc, &v), 0);
+    assert_string_equal(doc, "{\"kept\":true}");
+    assert_int_equal(v, 7);
+    pl_free(doc);
+    assert_int_equal(pl_store_resolve(s, "web", "w1", &doc), 0);
+    pl_free(doc);
+    char code[7];
+    assert_int_equal(pl_link_code_issue(s, "old", T0, code), 0); /* the new tables exist */
+    pl_store_close(s);
+    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void sqlite_erase_leaves_no_trace_on_disk(void **state)
 {
     (void)state;
@@ -343,6 +478,16 @@ static void ids_are_random_hex(void **state)
                                                  open_fresh, close_store, spec),                   \
         cmocka_unit_test_prestate_setup_teardown(many_customers_stay_apart, open_fresh,           \
                                                  close_store, spec),                               \
+        cmocka_unit_test_prestate_setup_teardown(link_code_links_another_channel_once,            \
+                                                 open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(link_code_expires_and_looks_like_a_wrong_one,    \
+                                                 open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(link_code_guessing_is_paused_after_five,         \
+                                                 open_fresh, close_store, spec),                   \
+        cmocka_unit_test_prestate_setup_teardown(live_codes_are_not_reissued, open_fresh,         \
+                                                 close_store, spec),                               \
+        cmocka_unit_test_prestate_setup_teardown(erase_removes_codes_and_attempts, open_fresh,    \
+                                                 close_store, spec),                               \
         cmocka_unit_test_prestate_setup_teardown(bad_keys_are_refused, open_fresh, close_store,   \
                                                  spec)
 
@@ -354,6 +499,7 @@ int main(void)
         cmocka_unit_test(unknown_spec_is_explained),
         cmocka_unit_test(sqlite_keeps_state_across_reopen),
         cmocka_unit_test(sqlite_refuses_newer_schema),
+        cmocka_unit_test(sqlite_migrates_a_version_1_file),
         cmocka_unit_test(sqlite_erase_leaves_no_trace_on_disk),
         cmocka_unit_test(ids_are_random_hex),
     };
