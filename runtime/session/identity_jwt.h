@@ -11,7 +11,7 @@ enum {
     PL_JWT_MAX_TOKEN = 4096,     /* bytes; longer tokens are refused unread */
     PL_JWT_MIN_SECRET = 32,      /* bytes of secret, the size of the HMAC-SHA-256 output */
     PL_JWT_DEFAULT_SKEW = 60,    /* seconds of clock difference allowed for exp and nbf */
-    PL_JWT_MAX_SUB = 256,        /* bytes of account id */
+    PL_JWT_MAX_SUB = 200,        /* bytes of account id (room for a prefix in store keys) */
 };
 
 /* Checks token against secret at time now (clock skew in seconds) and copies its subject,

@@ -34,8 +34,8 @@ static int customer_for(pl_store_t *store, const char *channel, const char *user
     return rc;
 }
 
-/* The customer's state and its version (an empty object and 0 when they have none). */
-static int load_state(pl_store_t *store, const char *customer, cJSON **state, int64_t *version)
+int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state,
+                          int64_t *version)
 {
     char *doc = NULL;
     int rc = pl_store_load(store, customer, &doc, version);
@@ -67,7 +67,7 @@ int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
     for (int attempt = 0; attempt < PL_SESSION_MAX_RETRIES; attempt++) {
         cJSON *state = NULL;
         int64_t version;
-        rc = load_state(store, res->customer, &state, &version);
+        rc = pl_session_load_state(store, res->customer, &state, &version);
         if (rc != 0)
             return rc;
         pl_arena_reset(scratch);

@@ -23,6 +23,11 @@ typedef struct {
  * NULL. Returns 0, PL_EINVAL/PL_ELIMIT (bad message, as pl_runtime_turn), PL_ECONFLICT (still
  * conflicting after PL_SESSION_MAX_RETRIES runs), PL_ESTORE (the store failed, or holds a
  * state that is not JSON: it is left untouched), PL_ENOMEM, PL_EIO (no randomness). */
+/* The customer's state as JSON and its version: an empty object and 0 when they have none.
+ * PL_ESTORE when what is stored is not a JSON object (it is left alone). */
+int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state,
+                          int64_t *version);
+
 int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
                     const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
                     pl_session_result_t *res);

@@ -8,9 +8,8 @@
 
 #include "base/error.h"
 #include "session/identity_jwt.h"
+#include "test_tokens.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,38 +17,6 @@ static const unsigned char SECRET[] = "0123456789abcdef0123456789abcdef-site";
 static const unsigned char OTHER[] = "fedcba9876543210fedcba9876543210-evil";
 #define NOW ((time_t)1800000000)
 
-/* Unpadded base64url of n bytes into out. */
-static void b64url(const void *in, size_t n, char *out)
-{
-    int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-    for (int i = 0; i < len; i++)
-        if (out[i] == '+')
-            out[i] = '-';
-        else if (out[i] == '/')
-            out[i] = '_';
-    while (len > 0 && out[len - 1] == '=')
-        out[--len] = '\0';
-}
-
-/* header.payload.signature, signed with key (NULL: no signature, as "alg: none" has). */
-static const char *make(const char *header, const char *payload, const unsigned char *key)
-{
-    static char tok[8192];
-    char h[2048], p[4096];
-    b64url(header, strlen(header), h);
-    b64url(payload, strlen(payload), p);
-    int n = snprintf(tok, sizeof(tok), "%s.%s.", h, p);
-    if (key != NULL) {
-        unsigned char mac[32];
-        unsigned int maclen;
-        HMAC(EVP_sha256(), key, (int)strlen((const char *)key), (unsigned char *)tok,
-             (size_t)n - 1, mac, &maclen);
-        b64url(mac, maclen, tok + n);
-    }
-    return tok;
-}
-
-#define HS256 "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 #define GOOD "{\"sub\":\"acct-42\",\"exp\":1800000600,\"iat\":1800000000}"
 
 static int verify(const char *tok, char *sub, char *why)
@@ -70,21 +37,21 @@ static void valid_token_gives_the_account(void **state)
 {
     (void)state;
     char sub[PL_JWT_MAX_SUB + 1], why[200];
-    assert_int_equal(verify(make(HS256, GOOD, SECRET), sub, why), 0);
+    assert_int_equal(verify(tt_make(HS256, GOOD, SECRET), sub, why), 0);
     assert_string_equal(sub, "acct-42");
     /* typ is optional. */
-    assert_int_equal(verify(make("{\"alg\":\"HS256\"}", GOOD, SECRET), sub, why), 0);
+    assert_int_equal(verify(tt_make("{\"alg\":\"HS256\"}", GOOD, SECRET), sub, why), 0);
 }
 
 static void forged_tokens_are_refused(void **state)
 {
     (void)state;
     /* Signed with another secret. */
-    denied(make(HS256, GOOD, OTHER), "signature");
+    denied(tt_make(HS256, GOOD, OTHER), "signature");
     /* A valid token whose payload is swapped for another account's, signature kept. */
     char tok[8192], evil[8192];
-    strcpy(tok, make(HS256, GOOD, SECRET));
-    strcpy(evil, make(HS256, "{\"sub\":\"acct-1\",\"exp\":1800000600}", SECRET));
+    strcpy(tok, tt_make(HS256, GOOD, SECRET));
+    strcpy(evil, tt_make(HS256, "{\"sub\":\"acct-1\",\"exp\":1800000600}", SECRET));
     char *sig = strrchr(tok, '.');
     strcpy(strrchr(evil, '.'), sig);
     denied(evil, "signature");
@@ -103,21 +70,21 @@ static void forged_tokens_are_refused(void **state)
     strcpy(evil, tok);
     evil[strlen(evil) - 4] = '\0';
     denied(evil, "signature");
-    denied(make(HS256, GOOD, NULL), "signature");
+    denied(tt_make(HS256, GOOD, NULL), "signature");
 }
 
 static void only_hs256_is_accepted(void **state)
 {
     (void)state;
-    denied(make("{\"alg\":\"none\"}", GOOD, NULL), "none");
-    denied(make("{\"alg\":\"none\"}", GOOD, SECRET), "none");
-    denied(make("{\"alg\":\"HS512\"}", GOOD, SECRET), "HS512");
-    denied(make("{\"alg\":\"RS256\"}", GOOD, SECRET), "RS256");
-    denied(make("{\"alg\":\"hs256\"}", GOOD, SECRET), "hs256");
-    denied(make("{\"typ\":\"JWT\"}", GOOD, SECRET), "missing");
-    denied(make("{\"alg\":256}", GOOD, SECRET), "missing");
-    denied(make("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", GOOD, SECRET), "typ");
-    denied(make("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", GOOD, SECRET), "critical");
+    denied(tt_make("{\"alg\":\"none\"}", GOOD, NULL), "none");
+    denied(tt_make("{\"alg\":\"none\"}", GOOD, SECRET), "none");
+    denied(tt_make("{\"alg\":\"HS512\"}", GOOD, SECRET), "HS512");
+    denied(tt_make("{\"alg\":\"RS256\"}", GOOD, SECRET), "RS256");
+    denied(tt_make("{\"alg\":\"hs256\"}", GOOD, SECRET), "hs256");
+    denied(tt_make("{\"typ\":\"JWT\"}", GOOD, SECRET), "missing");
+    denied(tt_make("{\"alg\":256}", GOOD, SECRET), "missing");
+    denied(tt_make("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", GOOD, SECRET), "typ");
+    denied(tt_make("{\"alg\":\"HS256\",\"crit\":[\"b64\"]}", GOOD, SECRET), "critical");
 }
 
 static void time_limits_hold_with_small_skew(void **state)
@@ -125,32 +92,32 @@ static void time_limits_hold_with_small_skew(void **state)
     (void)state;
     char sub[PL_JWT_MAX_SUB + 1], why[200];
     /* Expired 30 s ago: inside the 60 s skew. 90 s ago: refused. */
-    assert_int_equal(verify(make(HS256, "{\"sub\":\"a\",\"exp\":1799999970}", SECRET), sub, why),
+    assert_int_equal(verify(tt_make(HS256, "{\"sub\":\"a\",\"exp\":1799999970}", SECRET), sub, why),
                      0);
-    denied(make(HS256, "{\"sub\":\"a\",\"exp\":1799999910}", SECRET), "expired");
+    denied(tt_make(HS256, "{\"sub\":\"a\",\"exp\":1799999910}", SECRET), "expired");
     /* Not before: 30 s ahead passes, an hour ahead does not. */
     assert_int_equal(
-        verify(make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":1800000030}", SECRET), sub,
+        verify(tt_make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":1800000030}", SECRET), sub,
                why),
         0);
-    denied(make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":1800003600}", SECRET),
+    denied(tt_make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":1800003600}", SECRET),
            "not valid");
     /* Tokens must expire, with numbers. */
-    denied(make(HS256, "{\"sub\":\"a\"}", SECRET), "no exp");
-    denied(make(HS256, "{\"sub\":\"a\",\"exp\":\"tomorrow\"}", SECRET), "number");
-    denied(make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":null}", SECRET), "number");
+    denied(tt_make(HS256, "{\"sub\":\"a\"}", SECRET), "no exp");
+    denied(tt_make(HS256, "{\"sub\":\"a\",\"exp\":\"tomorrow\"}", SECRET), "number");
+    denied(tt_make(HS256, "{\"sub\":\"a\",\"exp\":1800009999,\"nbf\":null}", SECRET), "number");
 }
 
 static void subject_must_be_a_plain_account_id(void **state)
 {
     (void)state;
-    denied(make(HS256, "{\"exp\":1800000600}", SECRET), "no sub");
-    denied(make(HS256, "{\"sub\":\"\",\"exp\":1800000600}", SECRET), "no sub");
-    denied(make(HS256, "{\"sub\":42,\"exp\":1800000600}", SECRET), "no sub");
-    denied(make(HS256, "{\"sub\":\"a\\nb\",\"exp\":1800000600}", SECRET), "control");
+    denied(tt_make(HS256, "{\"exp\":1800000600}", SECRET), "no sub");
+    denied(tt_make(HS256, "{\"sub\":\"\",\"exp\":1800000600}", SECRET), "no sub");
+    denied(tt_make(HS256, "{\"sub\":42,\"exp\":1800000600}", SECRET), "no sub");
+    denied(tt_make(HS256, "{\"sub\":\"a\\nb\",\"exp\":1800000600}", SECRET), "control");
     char payload[600];
     snprintf(payload, sizeof(payload), "{\"sub\":\"%0300d\",\"exp\":1800000600}", 7);
-    denied(make(HS256, payload, SECRET), "longer");
+    denied(tt_make(HS256, payload, SECRET), "longer");
 }
 
 static void malformed_tokens_are_refused(void **state)
@@ -166,9 +133,9 @@ static void malformed_tokens_are_refused(void **state)
     denied("!!!.e30.sig", "header");
     denied("eyJhbGciOiJIUzI1NiJ9=.e30.x", "header"); /* padding is not base64url */
     char tok[8192];
-    strcpy(tok, make(HS256, "[1,2]", SECRET));
+    strcpy(tok, tt_make(HS256, "[1,2]", SECRET));
     denied(tok, "payload");
-    strcpy(tok, make(HS256, "not json", SECRET));
+    strcpy(tok, tt_make(HS256, "not json", SECRET));
     denied(tok, "payload");
     /* Oversized: refused before anything is decoded. */
     static char big[PL_JWT_MAX_TOKEN + 100];
@@ -183,9 +150,9 @@ static void short_secret_is_a_configuration_error(void **state)
     (void)state;
     char sub[PL_JWT_MAX_SUB + 1], why[200];
     const unsigned char weak[] = "secret";
-    assert_int_equal(pl_jwt_verify(make(HS256, GOOD, weak), weak, 6, NOW, 60, sub, why, 200),
+    assert_int_equal(pl_jwt_verify(tt_make(HS256, GOOD, weak), weak, 6, NOW, 60, sub, why, 200),
                      PL_EINVAL);
-    assert_int_equal(pl_jwt_verify(make(HS256, GOOD, SECRET), NULL, 0, NOW, 60, sub, why, 200),
+    assert_int_equal(pl_jwt_verify(tt_make(HS256, GOOD, SECRET), NULL, 0, NOW, 60, sub, why, 200),
                      PL_EINVAL);
 }
 
