@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-/* The customer linked to the channel user, or a new one with an unguessable id. */
-static int customer_for(pl_store_t *store, const char *channel, const char *user,
-                        char out[PL_STORE_MAX_KEY + 1])
+/* The customer the channel user is linked to, or PL_ENOTFOUND. */
+static int existing_customer(pl_store_t *store, const char *channel, const char *user,
+                             char out[PL_STORE_MAX_KEY + 1])
 {
     char *found = NULL;
     int rc = pl_store_resolve(store, channel, user, &found);
@@ -20,18 +20,29 @@ static int customer_for(pl_store_t *store, const char *channel, const char *user
         }
         memcpy(out, found, n + 1);
         pl_free(found);
-        return 0;
     }
-    if (rc != PL_ENOTFOUND)
-        return rc;
-    char id[33];
-    rc = pl_random_id(id);
-    if (rc != 0)
-        return rc;
-    rc = pl_store_link(store, channel, user, id);
-    if (rc == 0)
-        memcpy(out, id, sizeof(id));
     return rc;
+}
+
+/* The customer linked to the channel user, or a new one with an unguessable id. When two
+ * processes meet a new channel user at once, the first link wins and both use it. */
+static int customer_for(pl_store_t *store, const char *channel, const char *user,
+                        char out[PL_STORE_MAX_KEY + 1])
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = existing_customer(store, channel, user, out);
+        if (rc != PL_ENOTFOUND)
+            return rc;
+        char id[33];
+        rc = pl_random_id(id);
+        if (rc == 0)
+            rc = pl_store_link_new(store, channel, user, id);
+        if (rc == 0)
+            memcpy(out, id, sizeof(id));
+        if (rc != PL_ECONFLICT)
+            return rc;
+    }
+    return PL_ECONFLICT;
 }
 
 int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state,

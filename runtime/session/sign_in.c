@@ -153,6 +153,9 @@ int pl_sign_in(pl_store_t *s, const char *channel, const char *user, const char 
     rc = anonymous ? merge_into_account(s, before, id, now_ms, channel) : 0;
     if (rc == 0)
         rc = pl_store_link(s, channel, user, id);
+    /* Other channels the anonymous customer was known on follow them to the account. */
+    if (rc == 0 && anonymous)
+        rc = pl_store_relink(s, before, id);
     if (rc == 0 && anonymous)
         rc = pl_store_erase(s, before);
     pl_free(before);

@@ -59,6 +59,20 @@ int pl_store_link(pl_store_t *s, const char *channel, const char *user, const ch
     return s->ops->link(s, channel, user, customer);
 }
 
+int pl_store_link_new(pl_store_t *s, const char *channel, const char *user, const char *customer)
+{
+    if (bad_key(channel) || bad_key(user) || bad_key(customer))
+        return PL_EINVAL;
+    return s->ops->link_new(s, channel, user, customer);
+}
+
+int pl_store_relink(pl_store_t *s, const char *from, const char *to)
+{
+    if (bad_key(from) || bad_key(to))
+        return PL_EINVAL;
+    return s->ops->relink(s, from, to);
+}
+
 int pl_store_resolve(pl_store_t *s, const char *channel, const char *user, char **customer)
 {
     if (bad_key(channel) || bad_key(user))

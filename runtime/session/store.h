@@ -29,6 +29,8 @@ typedef struct {
     int (*code_take)(pl_store_t *s, const char *code, char **customer, int64_t *expires_ms);
     int (*attempts)(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
                     int64_t window_ms, int add, int64_t *count);
+    int (*link_new)(pl_store_t *s, const char *channel, const char *user, const char *customer);
+    int (*relink)(pl_store_t *s, const char *from, const char *to);
 } pl_store_ops_t;
 
 struct pl_store {
@@ -52,6 +54,11 @@ int pl_store_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
                   int64_t *version);
 /* Links a channel's user (e.g. "web" + a client id) to a customer, replacing an older link. */
 int pl_store_link(pl_store_t *s, const char *channel, const char *user, const char *customer);
+/* Links the channel user only if they have no link yet: PL_ECONFLICT when they have one
+ * (someone linked them first; resolve to find whom). */
+int pl_store_link_new(pl_store_t *s, const char *channel, const char *user, const char *customer);
+/* Moves every link of customer `from` to customer `to`. */
+int pl_store_relink(pl_store_t *s, const char *from, const char *to);
 /* The customer linked to a channel user (heap, free with pl_free), or PL_ENOTFOUND. */
 int pl_store_resolve(pl_store_t *s, const char *channel, const char *user, char **customer);
 /* Removes the customer's document, every link to it, their link codes and the attempt

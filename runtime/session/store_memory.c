@@ -172,6 +172,32 @@ static int m_link(pl_store_t *s, const char *channel, const char *user, const ch
     return rc;
 }
 
+static int m_link_new(pl_store_t *s, const char *channel, const char *user, const char *customer)
+{
+    char *k = link_key(channel, user);
+    if (k == NULL)
+        return PL_ENOMEM;
+    table_t *links = &((mem_t *)s)->links;
+    int rc = find(links, k) ? PL_ECONFLICT : put(links, k, customer, 0);
+    pl_free(k);
+    return rc;
+}
+
+static int m_relink(pl_store_t *s, const char *from, const char *to)
+{
+    table_t *links = &((mem_t *)s)->links;
+    for (size_t i = 0; i < links->nslots; i++)
+        for (entry_t *e = links->slot[i]; e != NULL; e = e->next)
+            if (strcmp(e->value, from) == 0) {
+                char *v = pl_strdup(to);
+                if (v == NULL)
+                    return PL_ENOMEM;
+                pl_free(e->value);
+                e->value = v;
+            }
+    return 0;
+}
+
 static int m_resolve(pl_store_t *s, const char *channel, const char *user, char **customer)
 {
     char *k = link_key(channel, user);
@@ -292,6 +318,8 @@ static const pl_store_ops_t memory_ops = {
     .code_put = m_code_put,
     .code_take = m_code_take,
     .attempts = m_attempts,
+    .link_new = m_link_new,
+    .relink = m_relink,
 };
 
 int pl__store_memory_open(pl_store_t **out)

@@ -43,6 +43,8 @@ enum {
     Q_CODE_TAKE,
     Q_ATTEMPTS_GET,
     Q_ATTEMPTS_SET,
+    Q_LINK_NEW,
+    Q_RELINK,
     Q_COUNT
 };
 
@@ -70,6 +72,9 @@ static const char *const queries[Q_COUNT] = {
                        " window_start_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel,"
                        " channel_user) DO UPDATE SET failures = excluded.failures,"
                        " window_start_ms = excluded.window_start_ms",
+    [Q_LINK_NEW] = "INSERT INTO links (channel, channel_user, customer) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT (channel, channel_user) DO NOTHING",
+    [Q_RELINK] = "UPDATE links SET customer = ?2 WHERE customer = ?1",
 };
 
 typedef struct {
@@ -139,13 +144,36 @@ static int s_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
     return 0;
 }
 
-static int s_link(pl_store_t *s, const char *channel, const char *user, const char *customer)
+/* Runs a link statement; PL_ECONFLICT when it changed no row (link_new on a linked user). */
+static int run_link(lite_t *l, int which, const char *channel, const char *user,
+                    const char *customer)
 {
-    lite_t *l = (lite_t *)s;
-    sqlite3_stmt *q = stmt(l, Q_LINK);
+    sqlite3_stmt *q = stmt(l, which);
     sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, user, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE)
+        return failed(rc);
+    return sqlite3_changes(l->db) == 1 ? 0 : PL_ECONFLICT;
+}
+
+static int s_link(pl_store_t *s, const char *channel, const char *user, const char *customer)
+{
+    return run_link((lite_t *)s, Q_LINK, channel, user, customer);
+}
+
+static int s_link_new(pl_store_t *s, const char *channel, const char *user, const char *customer)
+{
+    return run_link((lite_t *)s, Q_LINK_NEW, channel, user, customer);
+}
+
+static int s_relink(pl_store_t *s, const char *from, const char *to)
+{
+    lite_t *l = (lite_t *)s;
+    sqlite3_stmt *q = stmt(l, Q_RELINK);
+    sqlite3_bind_text(q, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, to, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     return rc == SQLITE_DONE ? 0 : failed(rc);
 }
@@ -295,6 +323,8 @@ static const pl_store_ops_t sqlite_ops = {
     .code_put = s_code_put,
     .code_take = s_code_take,
     .attempts = s_attempts,
+    .link_new = s_link_new,
+    .relink = s_relink,
 };
 
 static int user_version(sqlite3 *db, int *v)

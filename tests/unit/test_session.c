@@ -50,6 +50,11 @@ static int md_link(pl_store_t *s, const char *ch, const char *u, const char *c)
     return pl_store_link(((meddler_t *)s)->inner, ch, u, c);
 }
 
+static int md_link_new(pl_store_t *s, const char *ch, const char *u, const char *c)
+{
+    return pl_store_link_new(((meddler_t *)s)->inner, ch, u, c);
+}
+
 static int md_resolve(pl_store_t *s, const char *ch, const char *u, char **c)
 {
     return pl_store_resolve(((meddler_t *)s)->inner, ch, u, c);
@@ -65,12 +70,13 @@ static void md_close(pl_store_t *s)
     pl_store_close(((meddler_t *)s)->inner);
 }
 
-/* Link codes are not used by these tests: those entries stay NULL. */
+/* Link codes and relinking are not used by these tests: those entries stay NULL. */
 static const pl_store_ops_t meddler_ops = {.version = 1,
                                            .name = "meddler",
                                            .load = md_load,
                                            .save = md_save,
                                            .link = md_link,
+                                           .link_new = md_link_new,
                                            .resolve = md_resolve,
                                            .erase = md_erase,
                                            .close = md_close};

@@ -74,8 +74,14 @@ static void anonymous_state_is_merged_then_erased(void **state)
               "{\"id\":\"bag\",\"terms\":\"free bag\"}],\"interests\":{\"lenses\":0.2,"
               "\"drones\":0.6},\"disclosed\":{\"web\":true}}");
     assert_int_equal(pl_store_link(s, "web", "w1", "anon1"), 0);
+    assert_int_equal(pl_store_link(s, "voice", "v1", "anon1"), 0); /* linked earlier by code */
     char account[PL_STORE_MAX_KEY + 1];
     assert_int_equal(sign_in(s, "w1", tt_make(HS256, ALICE, SECRET), account), 0);
+    /* The voice link follows the customer to the account. */
+    char *voice;
+    assert_int_equal(pl_store_resolve(s, "voice", "v1", &voice), 0);
+    assert_string_equal(voice, "a:alice");
+    pl_free(voice);
     cJSON *m = get_state(s, "a:alice");
     /* The anonymous conversation is the newer one: its cursor and slot values win. */
     assert_string_equal(cJSON_GetObjectItem(m, "flow")->valuestring, "find_camera");

@@ -156,6 +156,29 @@ static void links_resolve_and_relink(void **state)
     pl_free(c);
 }
 
+static void link_new_keeps_the_first_and_relink_moves_all(void **state)
+{
+    pl_store_t *s = STORE(state);
+    char *c;
+    assert_int_equal(pl_store_link_new(s, "web", "u1", "first"), 0);
+    assert_int_equal(pl_store_link_new(s, "web", "u1", "second"), PL_ECONFLICT);
+    assert_int_equal(pl_store_resolve(s, "web", "u1", &c), 0);
+    assert_string_equal(c, "first");
+    pl_free(c);
+    assert_int_equal(pl_store_link(s, "voice", "v1", "first"), 0);
+    assert_int_equal(pl_store_link(s, "app", "a1", "other"), 0);
+    assert_int_equal(pl_store_relink(s, "first", "merged"), 0);
+    assert_int_equal(pl_store_resolve(s, "web", "u1", &c), 0);
+    assert_string_equal(c, "merged");
+    pl_free(c);
+    assert_int_equal(pl_store_resolve(s, "voice", "v1", &c), 0);
+    assert_string_equal(c, "merged");
+    pl_free(c);
+    assert_int_equal(pl_store_resolve(s, "app", "a1", &c), 0);
+    assert_string_equal(c, "other");
+    pl_free(c);
+}
+
 static void erase_removes_document_and_every_link(void **state)
 {
     pl_store_t *s = STORE(state);
@@ -474,6 +497,8 @@ static void ids_are_random_hex(void **state)
                                                  open_fresh, close_store, spec),                   \
         cmocka_unit_test_prestate_setup_teardown(links_resolve_and_relink, open_fresh,            \
                                                  close_store, spec),                               \
+        cmocka_unit_test_prestate_setup_teardown(link_new_keeps_the_first_and_relink_moves_all,   \
+                                                 open_fresh, close_store, spec),                   \
         cmocka_unit_test_prestate_setup_teardown(erase_removes_document_and_every_link,           \
                                                  open_fresh, close_store, spec),                   \
         cmocka_unit_test_prestate_setup_teardown(many_customers_stay_apart, open_fresh,           \

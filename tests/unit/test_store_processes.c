@@ -1,13 +1,12 @@
 /* The SQLite store under several processes: writers racing on one customer lose no update
- * (compare-and-swap plus retry), and a writer killed at any moment loses no save it had
- * been told was done, and leaves a file that passes SQLite's integrity check. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+ * (compare-and-swap plus retry), two processes meeting the same new channel user make one
+ * customer of them, and a writer killed at any moment loses no save it had been told was
+ * done, and leaves a file that passes SQLite's integrity check. */
+#include "test_helpers.h"
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "session/session.h"
 #include "session/store.h"
 
 #include <signal.h>
@@ -125,6 +124,69 @@ static void racing_writers_lose_no_update(void **state)
     pl_store_close(s);
 }
 
+static void new_users_met_twice_at_once_are_one_customer(void **state)
+{
+    (void)state;
+    enum { USERS = 200 };
+    fresh_db();
+    pl_runtime_t *rt = th_runtime("race.yaml", TH_BUDGET_BOT);
+    int start[2];
+    assert_int_equal(pipe(start), 0);
+    pid_t pid[2];
+    for (int w = 0; w < 2; w++) {
+        pid[w] = fork();
+        assert_true(pid[w] >= 0);
+        if (pid[w] != 0)
+            continue;
+        close(start[1]);
+        pl_store_t *s;
+        pl_arena_t a;
+        pl_arena_init(&a, 4096);
+        if (pl_store_open(spec, &s, NULL, 0) != 0)
+            _exit(2);
+        char c;
+        if (read(start[0], &c, 1) != 0)
+            _exit(5);
+        for (int i = 0; i < USERS; i++) {
+            char user[32];
+            snprintf(user, sizeof(user), "u%d", i);
+            pl_event_t ev = {.text = "hello", .len = 5, .channel = PL_CHANNEL_WEB,
+                             .now_ms = 1767225600000LL};
+            pl_turn_t t;
+            pl_session_result_t res;
+            if (pl_session_turn(rt, s, user, &ev, &a, &t, &res) != 0)
+                _exit(3);
+            cJSON_Delete(res.state);
+        }
+        _exit(0);
+    }
+    close(start[0]);
+    pl_store_t *s;
+    assert_int_equal(pl_store_open(spec, &s, NULL, 0), 0); /* schema made before the race */
+    close(start[1]);
+    for (int w = 0; w < 2; w++) {
+        int st;
+        assert_int_equal(waitpid(pid[w], &st, 0), pid[w]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    /* Each user: one customer, holding both processes' turns. */
+    for (int i = 0; i < USERS; i++) {
+        char user[32], *customer;
+        snprintf(user, sizeof(user), "u%d", i);
+        assert_int_equal(pl_store_resolve(s, "web", user, &customer), 0);
+        cJSON *st;
+        int64_t v;
+        assert_int_equal(pl_session_load_state(s, customer, &st, &v), 0);
+        if (v != 2)
+            fail_msg("%s: customer %s has %lld saves, want 2", user, customer, (long long)v);
+        cJSON_Delete(st);
+        pl_free(customer);
+    }
+    pl_store_close(s);
+    pl_runtime_unref(rt);
+}
+
 static void integrity_ok(void)
 {
     sqlite3 *db;
@@ -200,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(racing_writers_lose_no_update),
+        cmocka_unit_test(new_users_met_twice_at_once_are_one_customer),
         cmocka_unit_test(killed_writer_loses_no_acknowledged_save),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
