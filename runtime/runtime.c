@@ -88,6 +88,26 @@ static uint64_t turn_seed(const cJSON *state)
     return h ^ (uint64_t)(cJSON_IsNumber(turn) ? turn->valueint : 0) * 0x9e3779b97f4a7c15ULL;
 }
 
+/* Behavioural signals (persona evidence and address form, the interest profile) may be used
+ * for the bot's signal_max_age after the last message that gave any; older ones are purged
+ * before this message is read, so nothing stale personalises a reply. "signals_at" is when
+ * they were last added to. */
+static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
+{
+    cJSON *at = cJSON_GetObjectItemCaseSensitive(state, "signals_at");
+    if (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble > bot->signal_max_age_ms) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona");
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "interests");
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "interest");
+    }
+    if (cJSON_IsNumber(at)) {
+        cJSON_SetNumberValue(at, (double)now_ms);
+        return 0;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "signals_at");
+    return cJSON_AddNumberToObject(state, "signals_at", (double)now_ms) ? 0 : PL_ENOMEM;
+}
+
 /* Signals of this message, then persona and tone, into the new state. What only some
  * signals need (the time of the previous message, its intent, consent) is looked up only when
  * a persona listens to them. */
@@ -96,6 +116,9 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
 {
     const pl_bot_t *bot = rt->bot;
     uint64_t used = bot->persona_signals;
+    int rc = expire_signals(bot, state, ev->now_ms);
+    if (rc != 0)
+        return rc;
     cJSON *ps = cJSON_GetObjectItemCaseSensitive(state, "persona");
     const cJSON *last = cJSON_GetObjectItemCaseSensitive(ps, "last_at");
     int64_t gap = cJSON_IsNumber(last) ? ev->now_ms - (int64_t)last->valuedouble : -1;
@@ -121,7 +144,7 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
         .returning = returning,
         .address_forms = forms,
     };
-    int rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
+    rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
         rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
     if (rc == 0 && bot->uses_interests)

@@ -14,6 +14,9 @@
 struct pl_bot;
 
 /* Where something was written: for diagnostics that come after loading. */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *file;
     int line, col, len;
@@ -26,6 +29,9 @@ const char *pl_channel_name(pl_channel_t c);
 int pl_channel_parse(const char *name, pl_channel_t *out);
 
 /* One variant of a text: used when tone and channel match (NULL/-1 match anything). */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *tone;  /* NULL: any tone */
     int channel;       /* -1: any channel, else pl_channel_t */
@@ -34,6 +40,9 @@ typedef struct {
 } pl_variant_t;
 
 /* Text the bot says: variants by tone and channel; variant 0 is the default. */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     pl_variant_t *variants;
     size_t nvariants;
@@ -47,11 +56,17 @@ typedef enum {
     PL_ENTITY_MONEY
 } pl_entity_kind_t;
 
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *value;     /* canonical value, e.g. "dslr" */
     const char **synonyms; /* what customers say, including the value itself */
     size_t nsynonyms;
 } pl_entity_value_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -63,6 +78,9 @@ typedef struct {
     pl_pos_t pos;
 } pl_entity_t;
 
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *id;
     const char **examples;
@@ -70,6 +88,9 @@ typedef struct {
     int builtin; /* one of the built-in intents, with its built-in examples */
     pl_pos_t pos;
 } pl_intent_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -119,12 +140,18 @@ struct pl_cond {
 };
 
 /* Where execution goes: a step of this flow, or the start of another flow. */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     int flow; /* -1: same flow */
     int step; /* index in that flow; with another flow always 0 */
     const char *name;
     pl_pos_t pos;
 } pl_target_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     pl_cond_t cond; /* for the "else" arm: kind PL_COND_ALL with no kids (always true) */
@@ -140,6 +167,9 @@ typedef enum {
     PL_STEP_HANDOFF,
     PL_STEP_END
 } pl_step_kind_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id; /* written by the author, or "#N" (1-based position) */
@@ -159,6 +189,9 @@ typedef struct {
     pl_pos_t pos;
 } pl_step_t;
 
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *id;
     int capability;        /* index into bot->caps; -1: none named */
@@ -169,6 +202,9 @@ typedef struct {
     size_t nsteps;
     pl_pos_t pos;
 } pl_flow_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -207,6 +243,9 @@ const char *pl_signal_name(const struct pl_bot *bot, int i);
 int pl_signal_index(const struct pl_bot *bot, const char *name);
 
 /* A bot's own signal: a list of words or phrases, matched after NLU normalisation. */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *id;
     const char **words;
@@ -214,10 +253,16 @@ typedef struct {
     pl_pos_t pos;
 } pl_signal_def_t;
 
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     int signal; /* see pl_builtin_signal_t */
     double weight;
 } pl_persona_signal_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -231,6 +276,9 @@ typedef struct {
 } pl_persona_t;
 
 /* Something the bot can do, and on which channels (bit 1 << pl_channel_t). */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *id;
     const char *description; /* short, in the bot's language: "help you choose a camera" */
@@ -240,6 +288,9 @@ typedef struct {
 } pl_capability_t;
 
 /* Something the bot cannot do, with where to go instead. */
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
+
 typedef struct {
     const char *id;
     const char *description; /* "repair cameras" */
@@ -260,6 +311,9 @@ typedef struct {
 #define PL_ADDRESS_DU 1
 #define PL_ADDRESS_SIE 2
 int pl_address_of(const char *text);
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     pl_text_t say;      /* when the bot did not understand */
@@ -297,6 +351,7 @@ typedef struct pl_bot {
     size_t npersonas;
     int *tone_address;  /* per tone: PL_ADDRESS_* bits its German texts use */
     int uses_interests; /* some condition reads the interest profile */
+    int64_t signal_max_age_ms; /* behavioural signals older than this are purged (28 days) */
 
     /* honesty: what the bot is and can do, per channel */
     const char *disclosure;   /* that it is automated; built in when the bot has none */

@@ -1,6 +1,7 @@
 /* The bot loader: reads a bot's YAML files (following includes), checks every key and value
  * against the format of dialogs/README.md, and builds the immutable pl_bot. Every problem is
  * reported with its position; loading goes on after a problem so one run shows them all. */
+#include "base/duration.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "dialog/loader_int.h"
@@ -210,12 +211,14 @@ static void gather(pl__loader_t *L, const char *name, const char *kind, section_
 
 static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
 {
-    static const char *const keys[] = {"id",           "name",      "language",    "tones",
-                                       "default_tone", "threshold", "personality", "disclosure"};
+    static const char *const keys[] = {"id",          "name",          "language",
+                                       "tones",       "default_tone",  "threshold",
+                                       "personality", "disclosure",    "signal_max_age"};
     pl_bot_t *bot = L->bot;
     bot->id = bot->name = "";
     bot->language = "en";
     bot->threshold = 0.5;
+    bot->signal_max_age_ms = PL_DEFAULT_SIGNAL_MAX_AGE_MS;
     const pl_ynode_t *meta = pl_ymap_get(root, "bot");
     if (meta == NULL) {
         pl__err(L, root, "the bot file has no 'bot:' section; add one with id, name and language");
@@ -278,6 +281,16 @@ static void read_meta(pl__loader_t *L, const pl_ynode_t *root)
     if (bot->default_tone == NULL)
         bot->default_tone = "neutral";
     pl__read_disclosure(L, meta);
+    if ((n = pl_ymap_get(meta, "signal_max_age")) != NULL) {
+        int64_t ms;
+        if (n->kind != PL_Y_SCALAR || pl_parse_duration(n->str, &ms) != 0 || ms < 3600000 ||
+            ms > 400 * 86400000LL)
+            pl__err(L, n,
+                    "'signal_max_age' must be a duration from 1h to 400d, e.g. '28d' (how long "
+                    "what a customer's writing revealed may be used)");
+        else
+            bot->signal_max_age_ms = ms;
+    }
     if ((n = pl_ymap_get(meta, "threshold")) != NULL) {
         double t;
         if (pl__want_number(L, n, "'threshold'", &t)) {

@@ -21,9 +21,6 @@ int pl_cmd_eval_signals(int argc, char **argv);
 /* Prints "parley CMD: MESSAGE" and a hint to use --help; returns PL_EXIT_USAGE. */
 int pl_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses a duration such as "+30d", "2h", "15m", "10s" or "500ms" into milliseconds.
- * Returns 0 or -1 when the text is not a duration. */
-int pl_cli_parse_duration(const char *s, int64_t *ms);
 
 /* Wall-clock time in UTC milliseconds (only the command line reads the clock). */
 int64_t pl_cli_now_ms(void);

@@ -1,6 +1,7 @@
 /* `parley chat`: a conversation with a bot in the terminal, readable or one JSON object per
  * turn (for scripts and tests). */
 #include "cli.h"
+#include "base/duration.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "render/template.h"
@@ -132,7 +133,7 @@ static int chat_command(const char *line, chat_t *ch)
         }
     } else if (strncmp(line, "/wait ", 6) == 0) {
         int64_t ms;
-        if (pl_cli_parse_duration(line + 6, &ms) != 0)
+        if (pl_parse_duration(line + 6, &ms) != 0)
             printf("'%s' is not a duration; write e.g. 30d, 2h, 15m or 10s\n", line + 6);
         else {
             ch->offset += ms;

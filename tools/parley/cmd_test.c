@@ -1,6 +1,7 @@
 /* `parley test`: runs conversation tests that content teams write in YAML (format in
  * dialogs/README.md, "Conversation tests") and reports each failed expectation at its line. */
 #include "cli.h"
+#include "base/duration.h"
 #include "base/error.h"
 #include "dialog/yaml_tree.h"
 #include "runtime.h"
@@ -253,7 +254,7 @@ static int valid_turn(run_t *r, const pl_ynode_t *tn)
         ok = bad(r, n, "'channel' must be web, app or voice");
     int64_t ms;
     if ((n = pl_ymap_get(tn, "wait")) != NULL &&
-        (n->kind != PL_Y_SCALAR || pl_cli_parse_duration(n->str, &ms) != 0))
+        (n->kind != PL_Y_SCALAR || pl_parse_duration(n->str, &ms) != 0))
         ok = bad(r, n, "'wait' must be a duration such as +30d, 2h, 15m or 10s");
     if ((n = pl_ymap_get(tn, "reply_matches")) != NULL) {
         regex_t re;
@@ -299,7 +300,7 @@ static int run_conversation(run_t *r, const pl_ynode_t *cn, pl_arena_t *scratch)
         if ((n = pl_ymap_get(tn, "channel")) != NULL)
             pl_channel_parse(n->str, &channel);
         int64_t ms;
-        if ((n = pl_ymap_get(tn, "wait")) != NULL && pl_cli_parse_duration(n->str, &ms) == 0)
+        if ((n = pl_ymap_get(tn, "wait")) != NULL && pl_parse_duration(n->str, &ms) == 0)
             now += ms;
         now += 1000; /* a second passes between messages */
         pl_arena_reset(scratch);
