@@ -14,9 +14,6 @@
 struct pl_bot;
 
 /* Where something was written: for diagnostics that come after loading. */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *file;
     int line, col, len;
@@ -29,9 +26,6 @@ const char *pl_channel_name(pl_channel_t c);
 int pl_channel_parse(const char *name, pl_channel_t *out);
 
 /* One variant of a text: used when tone and channel match (NULL/-1 match anything). */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *tone;  /* NULL: any tone */
     int channel;       /* -1: any channel, else pl_channel_t */
@@ -40,9 +34,6 @@ typedef struct {
 } pl_variant_t;
 
 /* Text the bot says: variants by tone and channel; variant 0 is the default. */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     pl_variant_t *variants;
     size_t nvariants;
@@ -56,17 +47,11 @@ typedef enum {
     PL_ENTITY_MONEY
 } pl_entity_kind_t;
 
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *value;     /* canonical value, e.g. "dslr" */
     const char **synonyms; /* what customers say, including the value itself */
     size_t nsynonyms;
 } pl_entity_value_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -78,9 +63,6 @@ typedef struct {
     pl_pos_t pos;
 } pl_entity_t;
 
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *id;
     const char **examples;
@@ -88,9 +70,6 @@ typedef struct {
     int builtin; /* one of the built-in intents, with its built-in examples */
     pl_pos_t pos;
 } pl_intent_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -140,18 +119,12 @@ struct pl_cond {
 };
 
 /* Where execution goes: a step of this flow, or the start of another flow. */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     int flow; /* -1: same flow */
     int step; /* index in that flow; with another flow always 0 */
     const char *name;
     pl_pos_t pos;
 } pl_target_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     pl_cond_t cond; /* for the "else" arm: kind PL_COND_ALL with no kids (always true) */
@@ -167,9 +140,6 @@ typedef enum {
     PL_STEP_HANDOFF,
     PL_STEP_END
 } pl_step_kind_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id; /* written by the author, or "#N" (1-based position) */
@@ -189,9 +159,6 @@ typedef struct {
     pl_pos_t pos;
 } pl_step_t;
 
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *id;
     int capability;        /* index into bot->caps; -1: none named */
@@ -202,9 +169,6 @@ typedef struct {
     size_t nsteps;
     pl_pos_t pos;
 } pl_flow_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -243,9 +207,6 @@ const char *pl_signal_name(const struct pl_bot *bot, int i);
 int pl_signal_index(const struct pl_bot *bot, const char *name);
 
 /* A bot's own signal: a list of words or phrases, matched after NLU normalisation. */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *id;
     const char **words;
@@ -253,16 +214,10 @@ typedef struct {
     pl_pos_t pos;
 } pl_signal_def_t;
 
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     int signal; /* see pl_builtin_signal_t */
     double weight;
 } pl_persona_signal_t;
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     const char *id;
@@ -276,9 +231,6 @@ typedef struct {
 } pl_persona_t;
 
 /* Something the bot can do, and on which channels (bit 1 << pl_channel_t). */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *id;
     const char *description; /* short, in the bot's language: "help you choose a camera" */
@@ -288,9 +240,6 @@ typedef struct {
 } pl_capability_t;
 
 /* Something the bot cannot do, with where to go instead. */
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
-
 typedef struct {
     const char *id;
     const char *description; /* "repair cameras" */
@@ -299,6 +248,9 @@ typedef struct {
     size_t nintents;
     pl_pos_t pos;
 } pl_cannot_t;
+
+/* How long behavioural signals (persona evidence, interests) stay usable by default. */
+#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 /* Built-in intents every bot understands (in its language); a bot may give its own examples
  * under the same id. The answer to "are you a bot?" is always the built-in, truthful one. */
@@ -311,9 +263,6 @@ typedef struct {
 #define PL_ADDRESS_DU 1
 #define PL_ADDRESS_SIE 2
 int pl_address_of(const char *text);
-
-/* How long behavioural signals (persona evidence, interests) stay usable by default. */
-#define PL_DEFAULT_SIGNAL_MAX_AGE_MS (28 * 86400000LL)
 
 typedef struct {
     pl_text_t say;      /* when the bot did not understand */

@@ -14,8 +14,6 @@ typedef struct pl_store pl_store_t;
 #define PL_STORE_MAX_KEY 256
 
 typedef struct {
-    int version; /* of this table, for later additions: 1 */
-    const char *name;
     int (*load)(pl_store_t *s, const char *customer, char **doc, int64_t *version);
     int (*save)(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
                 int64_t *version);

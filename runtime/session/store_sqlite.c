@@ -312,8 +312,6 @@ static void s_close(pl_store_t *s)
 }
 
 static const pl_store_ops_t sqlite_ops = {
-    .version = 1,
-    .name = "sqlite",
     .load = s_load,
     .save = s_save,
     .link = s_link,

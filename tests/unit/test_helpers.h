@@ -37,8 +37,8 @@ static char th_dir[64];
 
 #define TH_UNUSED __attribute__((unused))
 
-/* Writes text to DIR/name (DIR is made once per process) and returns the path (static). */
-TH_UNUSED static const char *th_write(const char *name, const char *text)
+/* DIR/name, DIR being made once per process (static; the next call overwrites it). */
+TH_UNUSED static const char *th_path(const char *name)
 {
     static char path[256];
     if (th_dir[0] == '\0') {
@@ -46,6 +46,13 @@ TH_UNUSED static const char *th_write(const char *name, const char *text)
         assert_non_null(mkdtemp(th_dir));
     }
     snprintf(path, sizeof(path), "%s/%s", th_dir, name);
+    return path;
+}
+
+/* Writes text to DIR/name and returns the path (static). */
+TH_UNUSED static const char *th_write(const char *name, const char *text)
+{
+    const char *path = th_path(name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fputs(text, f);
@@ -85,6 +92,35 @@ TH_UNUSED static int th_load(const char *text, pl_bot_t **bot, char **out_text)
             fail();                                                                                \
         }                                                                                          \
     } while (0)
+
+/* The scratch SQLite file of store tests, DIR/state.db (static). */
+TH_UNUSED static const char *th_db_path(void)
+{
+    static char path[256];
+    snprintf(path, sizeof(path), "%s", th_path("state.db"));
+    return path;
+}
+
+/* The scratch file's store spec, "sqlite:DIR/state.db" (static). */
+TH_UNUSED static char *th_db_spec(void)
+{
+    static char spec[300];
+    snprintf(spec, sizeof(spec), "sqlite:%s", th_db_path());
+    return spec;
+}
+
+/* Deletes the scratch SQLite file with its write-ahead log and shared-memory file, and returns
+ * its store spec. */
+TH_UNUSED static char *th_db_fresh(void)
+{
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s%s", th_db_path(), suffix[i]);
+        unlink(p);
+    }
+    return th_db_spec();
+}
 
 /* Writes text to DIR/name and loads it as a runtime (bot and NLU index); fails the test,
  * with the diagnostics on stderr, if it does not load. */

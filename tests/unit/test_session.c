@@ -71,9 +71,7 @@ static void md_close(pl_store_t *s)
 }
 
 /* Link codes and relinking are not used by these tests: those entries stay NULL. */
-static const pl_store_ops_t meddler_ops = {.version = 1,
-                                           .name = "meddler",
-                                           .load = md_load,
+static const pl_store_ops_t meddler_ops = {.load = md_load,
                                            .save = md_save,
                                            .link = md_link,
                                            .link_new = md_link_new,

@@ -2,10 +2,7 @@
  * save, compare-and-swap conflicts, links, erasure, bad keys), and the SQLite one also keeps
  * what it saved across a reopen and refuses files from a newer parley. */
 #define _GNU_SOURCE /* memmem */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "test_helpers.h"
 
 #include "base/error.h"
 #include "base/mem.h"
@@ -18,44 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static const char *db_path(void)
-{
-    static char path[128];
-    if (dir[0] == '\0') {
-        snprintf(dir, sizeof(dir), "/tmp/parley-store-XXXXXX");
-        assert_non_null(mkdtemp(dir));
-    }
-    snprintf(path, sizeof(path), "%s/state.db", dir);
-    return path;
-}
-
-static void remove_db(void)
-{
-    const char *p = db_path();
-    char side[160];
-    unlink(p);
-    snprintf(side, sizeof(side), "%s-wal", p);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", p);
-    unlink(side);
-}
-
-/* "sqlite:PATH" for the test database (static). */
-static char *sqlite_spec(void)
-{
-    static char spec[160];
-    snprintf(spec, sizeof(spec), "sqlite:%s", db_path());
-    return spec;
-}
-
 /* Opens the test database as the store sees it, and fails the test if it cannot. */
 static pl_store_t *open_sqlite(void)
 {
     char err[256];
     pl_store_t *s = NULL;
-    int rc = pl_store_open(sqlite_spec(), &s, err, sizeof(err));
+    int rc = pl_store_open(th_db_spec(), &s, err, sizeof(err));
     if (rc != 0)
         fail_msg("open: %s", err);
     return s;
@@ -72,7 +37,7 @@ static int open_fresh(void **state)
     fixture_t *f = calloc(1, sizeof(*f));
     f->spec = *state;
     if (strncmp(f->spec, "sqlite:", 7) == 0)
-        remove_db();
+        th_db_fresh();
     char err[256];
     int rc = pl_store_open(f->spec, &f->s, err, sizeof(err));
     if (rc != 0)
@@ -375,7 +340,7 @@ static void unknown_spec_is_explained(void **state)
 static void sqlite_keeps_state_across_reopen(void **state)
 {
     (void)state;
-    remove_db();
+    th_db_fresh();
     pl_store_t *s = open_sqlite();
     int64_t v;
     assert_int_equal(pl_store_save(s, "c1", "{\"offers\":[\"10%\"]}", 0, &v), 0);
@@ -397,13 +362,13 @@ static void sqlite_refuses_newer_schema(void **state)
 {
     (void)state;
     char err[256];
-    remove_db();
+    th_db_fresh();
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(th_db_path(), &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     pl_store_t *s = NULL;
-    assert_int_equal(pl_store_open(sqlite_spec(), &s, err, sizeof(err)), PL_ESTORE);
+    assert_int_equal(pl_store_open(th_db_spec(), &s, err, sizeof(err)), PL_ESTORE);
     assert_null(s);
     assert_non_null(strstr(err, "newer"));
 }
@@ -411,9 +376,9 @@ static void sqlite_refuses_newer_schema(void **state)
 static void sqlite_migrates_a_version_1_file(void **state)
 {
     (void)state;
-    remove_db();
+    th_db_fresh();
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(th_db_path(), &db), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(db,
                      "CREATE TABLE customers (id TEXT PRIMARY KEY, version INTEGER NOT NULL,"
@@ -439,7 +404,7 @@ static void sqlite_migrates_a_version_1_file(void **state)
     char code[7];
     assert_int_equal(pl_link_code_issue(s, "old", T0, code), 0); /* the new tables exist */
     pl_store_close(s);
-    assert_int_equal(sqlite3_open(db_path(), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(th_db_path(), &db), SQLITE_OK);
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
@@ -451,7 +416,7 @@ static void sqlite_migrates_a_version_1_file(void **state)
 static void sqlite_erase_leaves_no_trace_on_disk(void **state)
 {
     (void)state;
-    remove_db();
+    th_db_fresh();
     pl_store_t *s = open_sqlite();
     int64_t v;
     assert_int_equal(pl_store_save(s, "keep", "{\"n\":\"KEEPME\"}", 0, &v), 0);
@@ -463,7 +428,7 @@ static void sqlite_erase_leaves_no_trace_on_disk(void **state)
     int saw_keep = 0;
     for (int i = 0; i < 2; i++) {
         char p[200];
-        snprintf(p, sizeof(p), "%s%s", db_path(), suffix[i]);
+        snprintf(p, sizeof(p), "%s%s", th_db_path(), suffix[i]);
         FILE *f = fopen(p, "rb");
         if (f == NULL)
             continue;
@@ -520,7 +485,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         CONFORMANCE("memory"),
-        CONFORMANCE(sqlite_spec()),
+        CONFORMANCE(th_db_spec()),
         cmocka_unit_test(unknown_spec_is_explained),
         cmocka_unit_test(sqlite_keeps_state_across_reopen),
         cmocka_unit_test(sqlite_refuses_newer_schema),
@@ -529,7 +494,6 @@ int main(void)
         cmocka_unit_test(ids_are_random_hex),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    remove_db();
-    rmdir(dir);
+    th_db_fresh();
     return failed;
 }

@@ -18,22 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64], path[128], spec[160];
+/* The store spec of the scratch database, set by fresh_db(). */
+static char spec[300];
 
 static void fresh_db(void)
 {
-    if (dir[0] == '\0') {
-        snprintf(dir, sizeof(dir), "/tmp/parley-procs-XXXXXX");
-        assert_non_null(mkdtemp(dir));
-        snprintf(path, sizeof(path), "%s/state.db", dir);
-        snprintf(spec, sizeof(spec), "sqlite:%s", path);
-    }
-    char side[200];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    snprintf(spec, sizeof(spec), "%s", th_db_fresh());
 }
 
 /* Reads the counter document ("N") or 0 when there is none. */
@@ -191,7 +181,7 @@ static void integrity_ok(void)
 {
     sqlite3 *db;
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(th_db_path(), &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
@@ -267,6 +257,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     fresh_db();
-    rmdir(dir);
     return failed;
 }

@@ -157,23 +157,22 @@ static int chat_command(const char *line, chat_t *ch)
 /* Picks up where this user left off in the store, if they were there before. */
 static int resume(chat_t *ch)
 {
-    char *customer = NULL, *doc = NULL;
+    char *customer = NULL;
     int64_t version;
     ch->state = NULL;
     int rc = pl_store_resolve(ch->store, pl_channel_name(ch->channel), ch->user, &customer);
-    if (rc == 0 && strlen(customer) <= PL_STORE_MAX_KEY) {
+    if (rc == PL_ENOTFOUND) {
+        ch->state = cJSON_CreateObject();
+        return ch->state ? 0 : PL_ENOMEM;
+    }
+    if (rc == 0 && strlen(customer) > PL_STORE_MAX_KEY)
+        rc = PL_ESTORE;
+    if (rc == 0) {
         memcpy(ch->customer, customer, strlen(customer) + 1);
-        rc = pl_store_load(ch->store, customer, &doc, &version);
-        if (rc == 0)
-            ch->state = cJSON_Parse(doc);
+        rc = pl_session_load_state(ch->store, customer, &ch->state, &version);
     }
     pl_free(customer);
-    pl_free(doc);
-    if (rc != 0 && rc != PL_ENOTFOUND)
-        return rc;
-    if (ch->state == NULL)
-        ch->state = cJSON_CreateObject();
-    return ch->state ? 0 : PL_ENOMEM;
+    return rc;
 }
 
 int pl_cmd_chat(int argc, char **argv)
