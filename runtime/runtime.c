@@ -132,7 +132,6 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     int forms = strcmp(bot->language, "de") == 0 ? pl_address_of(text) : 0;
     pl_signal_input_t si = {
         .text = text,
-        .len = ev->len,
         .u = &out->nlu,
         .channel = ev->channel,
         .gap_ms = gap,

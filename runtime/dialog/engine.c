@@ -619,11 +619,11 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
         const pl_flow_t *f = &bot->flows[fi];
         const pl_step_t *st = &f->steps[si];
         const pl_slot_t *slot = &bot->slots[st->slot];
-        /* the asked slot first, so a bare number answers "what is your budget?"; but free
-         * text would take anything, so "are you a bot?" and the like are answered first */
-        int honest = slot->entity < 0 && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted);
-        int filled = !honest && fill_slot(&t, slot, 1);
-        if (honest || (!filled && answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted))) {
+        /* the asked slot first, so a bare number answers "what is your budget?" (a free-text
+         * slot was offered to the honest answers above already) */
+        int filled = fill_slot(&t, slot, 1);
+        if (!filled && slot->entity >= 0 &&
+            answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
             /* answered; the question stands */
         } else if (filled) {
             trace(&t, "filled slot '%s'", slot->id);

@@ -140,14 +140,13 @@ static const syn_t *fuzzy_at(const list_t *l, const pl__tokens_t *t, size_t i, s
         if (i + k > t->ntoks)
             continue;
         char word[65];
-        size_t wl = 0;
-        for (size_t j = i; j < i + k; j++) {
-            size_t n = t->toks[j].len;
-            if (wl + n > 64)
-                return NULL;
-            memcpy(word + wl, t->norm + t->toks[j].off, n);
-            wl += n;
+        size_t wl = 0, j;
+        for (j = i; j < i + k && wl + t->toks[j].len <= 64; j++) {
+            memcpy(word + wl, t->norm + t->toks[j].off, t->toks[j].len);
+            wl += t->toks[j].len;
         }
+        if (j < i + k)
+            continue; /* longer than any synonym: try fewer words */
         word[wl] = '\0';
         int tol = tolerance(wl);
         if (tol == 0 && k == 1)

@@ -45,12 +45,6 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
     return h;
 }
 
-uint64_t pl__hash_word(const char *s, size_t n)
-{
-    uint64_t h = fnv(0xcbf29ce484222325ULL, s, n);
-    return h ? h : 1;
-}
-
 /* Puts the kind into the low bits; never 0, which marks empty slots. */
 static uint64_t feature(int kind, uint64_t h)
 {

@@ -8,6 +8,7 @@
 #include "nlu/index_int.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/hash.h"
 
 #include <float.h>
 #include <math.h>
@@ -77,7 +78,7 @@ static bword_t *bword_find(builder_t *b, uint64_t h)
 /* Adds a word (once) with its features. */
 static int add_word(builder_t *b, const char *w, size_t n, int number, int stop, bword_t **out)
 {
-    uint64_t h = pl__hash_word(w, n);
+    uint64_t h = pl_hash(w, n);
     bword_t *bw = bword_find(b, h);
     if (bw->hash == 0) {
         uint64_t f[PL__WORD_MAX_FEATURES];
@@ -155,7 +156,7 @@ static int features(builder_t *b, pl__tokens_t *toks)
     for (size_t e = 0; e < b->nex; e++)
         for (size_t k = 0; k < toks[e].ntoks; k++) {
             const pl__token_t *t = &toks[e].toks[k];
-            total += bword_find(b, pl__hash_word(toks[e].norm + t->off, t->len))->nf;
+            total += bword_find(b, pl_hash(toks[e].norm + t->off, t->len))->nf;
         }
     size_t size = 16;
     while (size < 2 * total)
@@ -184,7 +185,7 @@ static int features(builder_t *b, pl__tokens_t *toks)
         size_t n = 0;
         for (size_t k = 0; k < toks[e].ntoks; k++) {
             const pl__token_t *t = &toks[e].toks[k];
-            bword_t *bw = bword_find(b, pl__hash_word(toks[e].norm + t->off, t->len));
+            bword_t *bw = bword_find(b, pl_hash(toks[e].norm + t->off, t->len));
             memcpy(h + n, bw->f, bw->nf * sizeof(*h));
             n += bw->nf;
             if (bw->wid == UINT32_MAX) {

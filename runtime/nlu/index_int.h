@@ -48,7 +48,6 @@ static inline int pl__feature_kind(uint64_t h)
 /* Stop words of the language, as written (they go through the normaliser like any text). */
 const char *const *pl__stop_words(int de, size_t *n);
 
-uint64_t pl__hash_word(const char *s, size_t n);
 
 #define PL__NONE UINT32_MAX
 
@@ -60,7 +59,7 @@ typedef struct {
 /* One word of the bot's vocabulary with its contribution to every intent's score, computed
  * at build time so that a known word costs one probe and a short sum. */
 typedef struct {
-    uint64_t hash;   /* pl__hash_word of the normalised word; 0: empty slot */
+    uint64_t hash;   /* pl_hash of the normalised word; 0: empty slot */
     uint32_t off, n; /* its intents and weights: icls[off, off + n), iw[off, off + n) */
     float norm2;     /* squared length of its feature vector */
     int stop;

@@ -5,6 +5,7 @@
  * in the caller's scratch arena. */
 #include "nlu/index_int.h"
 #include "base/error.h"
+#include "base/hash.h"
 
 #include <math.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static double similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *si
     double norm2 = 0, snorm2 = 0;
     for (size_t i = 0; i < t->ntoks; i++) {
         const char *w = t->norm + t->toks[i].off;
-        const pl__word_t *wd = pl__word_find(nlu, pl__hash_word(w, t->toks[i].len));
+        const pl__word_t *wd = pl__word_find(nlu, pl_hash(w, t->toks[i].len));
         if (wd->hash == 0) {
             unknown_word(nlu, &t->toks[i], w, sim, &norm2);
             continue;

@@ -18,7 +18,7 @@ typedef enum { PL__TOK_WORD, PL__TOK_NUMBER, PL__TOK_PUNCT, PL__TOK_EMOJI } pl__
 typedef struct {
     size_t off, len;   /* in norm (words, numbers) or marktext (punctuation, emoji) */
     size_t start, end; /* [start, end) in the original text */
-    uint64_t hash;     /* FNV-1a of the stem, filled by pl__nlu_hash_tokens */
+    uint64_t hash;     /* pl_hash of the stem, filled by pl__nlu_hash_tokens */
     int kind;          /* pl__tok_kind_t */
 } pl__token_t;
 
@@ -44,8 +44,6 @@ int pl__nlu_is_de(const pl_bot_t *bot);
 
 /* Length of the stem of a normalised token: a suffix stripped for tokens longer than 4 bytes. */
 size_t pl__nlu_stem_len(const char *s, size_t n, int de);
-
-uint64_t pl__nlu_hash(const char *s, size_t n);
 
 /* Sets hash of each token to the hash of its stem. */
 void pl__nlu_hash_tokens(pl__tokens_t *t, int de);

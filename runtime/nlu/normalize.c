@@ -4,6 +4,7 @@
  * that the entity extractor shares. */
 #include "nlu/nlu_int.h"
 #include "base/error.h"
+#include "base/hash.h"
 
 #include <string.h>
 #include <utf8proc.h>
@@ -363,21 +364,10 @@ size_t pl__nlu_stem_len(const char *s, size_t n, int de)
     return strip_once(s, strip_once(s, n, de), de);
 }
 
-/* FNV-1a, 64 bits; never 0, which the matcher's hash table uses for empty slots. */
-uint64_t pl__nlu_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h ? h : 1;
-}
-
 void pl__nlu_hash_tokens(pl__tokens_t *t, int de)
 {
     for (size_t i = 0; i < t->ntoks; i++) {
         const char *s = t->norm + t->toks[i].off;
-        t->toks[i].hash = pl__nlu_hash(s, pl__nlu_stem_len(s, t->toks[i].len, de));
+        t->toks[i].hash = pl_hash(s, pl__nlu_stem_len(s, t->toks[i].len, de));
     }
 }

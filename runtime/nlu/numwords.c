@@ -183,6 +183,8 @@ static int lone_one(const pl__tokens_t *t, size_t j, int de)
     return eq(t->norm + t->toks[j].off, t->toks[j].len, "one");
 }
 
+#define NUMWORD_MAX 1e15 /* numbers said in words stay below this, as entities.c does digits */
+
 /* May value v follow the group said so far? "twenty" + "one", "hundred" + "five", but not
  * "five" + "five" (two numbers) or "twelve" + "one". */
 static int continues(double group, double v)
@@ -212,10 +214,16 @@ size_t pl__nlu_number_words(const pl__tokens_t *t, int de, pl__numword_t *out, s
             const char *s = t->norm + t->toks[j].off;
             size_t n = t->toks[j].len;
             double v, sc = any ? scale(s, n, de) : 0;
+            /* the same ceiling as numbers in digits: "hundred hundred hundred ..." stops
+             * there instead of growing past what a long, or a double, holds */
             if (sc == 100) {
+                if (total + (group ? group : 1) * 100 >= NUMWORD_MAX)
+                    break;
                 group = (group ? group : 1) * 100;
                 strong = 1;
             } else if (sc > 0) {
+                if (total + (group ? group : 1) * sc >= NUMWORD_MAX)
+                    break;
                 total += (group ? group : 1) * sc;
                 group = 0;
                 strong = 1;

@@ -53,7 +53,7 @@ static int add_evidence(const pl_bot_t *bot, cJSON *ev, const pl_signals_t *s, d
             if ((bot->persona_signals >> k & 1) && strcmp(pl_signal_name(bot, k), x->string) == 0)
                 i = k;
         double v = cJSON_IsNumber(x) && i >= 0 ? x->valuedouble * DECAY : 0;
-        if (i < 0 || (bot->persona_signals >> i & 1) == 0 || v + s->v[i] < 0.01) {
+        if (i < 0 || v + s->v[i] < 0.01) {
             cJSON_Delete(cJSON_DetachItemViaPointer(ev, x));
             continue;
         }

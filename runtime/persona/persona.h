@@ -27,7 +27,6 @@ typedef struct {
 
 typedef struct {
     const char *text; /* the message as written, NUL-terminated */
-    size_t len;
     const pl_understanding_t *u; /* its tokens */
     pl_channel_t channel;
     int64_t gap_ms;    /* since the customer's previous message; negative: none */

@@ -158,6 +158,9 @@ static void list_entities_tolerate_typos_and_compounds(void **state)
         {"for vidoes", "kind", "video", NULL, "vidoes"},
         {"DSLR please", "kind", "dslr", NULL, "DSLR"},
         {"a DSRL", NULL, NULL, NULL, NULL}, /* four letters: no typo allowed */
+        /* a long word after the typo does not stop the one-word reading */
+        {"mirrorles supercalifragilisticexpialidociousandthensomemoreletterstoo", "kind",
+         "mirrorless", NULL, "mirrorles"},
     };
     run_rows(en_bot, en, sizeof(en) / sizeof(en[0]));
     static const row_t de[] = {
@@ -193,6 +196,35 @@ static void long_messages_of_number_words_stay_bounded(void **state)
     pl_bot_free(bot);
 }
 
+/* "hundred" said again and again multiplies: the number stops below 10^15 like numbers in
+ * digits do, instead of overflowing (undefined behaviour) or becoming "inf". */
+static void repeated_scale_words_stay_finite(void **state)
+{
+    (void)state;
+    pl_bot_t *bot;
+    char *diag;
+    assert_int_equal(th_load(en_bot, &bot, &diag), 0);
+    free(diag);
+    char text[4096] = "one";
+    for (int i = 0; i < 200; i++)
+        strcat(text, " hundred");
+    strcat(text, " five");
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_entity_match_t *m;
+    size_t nm;
+    assert_int_equal(pl_nlu_entities(bot, text, strlen(text), &a, &m, &nm), 0);
+    assert_true(nm >= 1);
+    for (size_t k = 0; k < nm; k++) {
+        char *end;
+        double v = strtod(m[k].value, &end);
+        if (*end != '\0' || !(v < 1e15))
+            fail_msg("value '%s' is not a finite number below 10^15", m[k].value);
+    }
+    pl_arena_cleanup(&a);
+    pl_bot_free(bot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +233,7 @@ int main(void)
         cmocka_unit_test(money_with_words_and_symbols_in_both_languages),
         cmocka_unit_test(list_entities_tolerate_typos_and_compounds),
         cmocka_unit_test(long_messages_of_number_words_stay_bounded),
+        cmocka_unit_test(repeated_scale_words_stay_finite),
     };
     return cmocka_run_group_tests_name("nlu_entities", tests, NULL, NULL);
 }

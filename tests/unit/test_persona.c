@@ -70,7 +70,6 @@ static void check_rows(const char *bot_text, const row_t *rows, size_t n)
         pl_understanding_t u;
         assert_int_equal(pl_nlu_understand(nlu, rows[i].text, strlen(rows[i].text), &a, &u), 0);
         pl_signal_input_t in = {.text = rows[i].text,
-                                .len = strlen(rows[i].text),
                                 .u = &u,
                                 .channel = PL_CHANNEL_WEB,
                                 .gap_ms = -1};
@@ -173,7 +172,6 @@ static void signals_of_length_pace_channel_and_returning(void **state)
         pl_understanding_t u;
         assert_int_equal(pl_nlu_understand(nlu, text, strlen(text), &a, &u), 0);
         pl_signal_input_t in = {.text = text,
-                                .len = strlen(text),
                                 .u = &u,
                                 .channel = rows[i].ch,
                                 .gap_ms = rows[i].gap,
