@@ -45,7 +45,7 @@ check lint-clean 0 '^0 errors, 0 warnings in 1 file$' -- "$parley" lint "$bot"
 check lint-strict-warning 1 'warning: intent .* is not used' -- "$parley" lint --strict tests/fixtures/bad/unused-intent.yaml
 check lint-warning-passes 0 '^0 errors, 1 warning in 1 file$' -- "$parley" lint tests/fixtures/bad/unused-intent.yaml
 check chat-bad-channel 2 "unknown channel 'fax'" -- "$parley" chat --channel fax "$bot"
-check chat-broken-bot 1 'the bot cannot run' -- "$parley" chat tests/fixtures/bad/unknown-intent-trigger.yaml
+check chat-broken-bot 1 'parley chat: the bot has errors; fix them first' -- "$parley" chat tests/fixtures/bad/unknown-intent-trigger.yaml
 STDIN=$'I am looking for a camera\n' check chat-json-fields 0 \
   '^\{"intent":"buy_camera","confidence":[0-9.]+,"intents":\[\{"intent":"buy_camera","score":[0-9.]+\}.*"flow":"find_camera","step":"#2","slots":\{\},"messages":\[\{"type":"capabilities","text":"I am .*automated.*"capabilities":\{"bot":\{"id":"camera-shop-en"' \
   -- "$parley" chat --json "$bot"
@@ -110,6 +110,8 @@ check store-unwritable 1 'cannot open the store: /nonexistent/dir/s.db' \
   -- "$parley" chat "$bot" --store sqlite:/nonexistent/dir/s.db
 check bench-store-sqlite 0 '"store":"sqlite:.*","turns":[1-9][0-9]*,.*"errors":0,.*"state_bytes_mean":[1-9]' \
   -- "$parley" bench turns "$bot" --seconds 0.3 --json --store "sqlite:$state_dir/bench.db"
+check bench-broken-bot 1 'parley bench: the bot has errors; fix them first' \
+  -- "$parley" bench turns tests/fixtures/bad/unknown-intent-trigger.yaml
 check bench-store-bad 2 "unknown store 'nope'" -- "$parley" bench turns "$bot" --store nope
 check store-missing-value 2 'store needs a value' -- "$parley" chat "$bot" --store
 

@@ -1,5 +1,7 @@
 /* Helpers shared by the subcommands of `parley` (see cli.h). */
 #include "cli.h"
+#include "base/error.h"
+#include "runtime.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +17,22 @@ int pl_cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nRun 'parley %s --help' for usage.\n", cmd);
     return PL_EXIT_USAGE;
+}
+
+struct pl_runtime *pl_cli_load_runtime(const char *cmd, const char *path, FILE *out)
+{
+    pl_diags_t d;
+    pl_diags_init(&d);
+    pl_runtime_t *rt = NULL;
+    int rc = pl_runtime_load(path, &d, &rt);
+    pl_diags_sort(&d);
+    pl_diags_print(&d, out);
+    pl_diags_cleanup(&d);
+    if (rc == PL_EINVALID)
+        fprintf(out, "parley %s: the bot has errors; fix them first (parley lint %s)\n", cmd, path);
+    else if (rc != 0)
+        fprintf(out, "parley %s: the bot cannot run: %s\n", cmd, pl_strerror(rc));
+    return rc == 0 ? rt : NULL;
 }
 
 int64_t pl_cli_now_ms(void)

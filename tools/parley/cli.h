@@ -21,6 +21,10 @@ int pl_cmd_eval_signals(int argc, char **argv);
 /* Prints "parley CMD: MESSAGE" and a hint to use --help; returns PL_EXIT_USAGE. */
 int pl_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Loads the bot at path as a runtime for command cmd, printing its diagnostics (warnings too)
+ * to out. On failure also says why ("parley CMD: the bot has errors; fix them first ...") and
+ * returns NULL; the caller chooses the exit code. */
+struct pl_runtime *pl_cli_load_runtime(const char *cmd, const char *path, FILE *out);
 
 /* Wall-clock time in UTC milliseconds (only the command line reads the clock). */
 int64_t pl_cli_now_ms(void);

@@ -163,16 +163,10 @@ int pl_cmd_bench(int argc, char **argv)
     }
     if (optind != argc - 1)
         return pl_cli_usage_error("bench", "give exactly one bot file");
-    pl_diags_t d;
-    pl_diags_init(&d);
-    pl_runtime_t *rt = NULL;
-    int rc = pl_runtime_load(argv[optind], &d, &rt);
-    pl_diags_sort(&d);
-    if (rc != 0)
-        pl_diags_print(&d, stderr);
-    pl_diags_cleanup(&d);
-    if (rc != 0)
+    pl_runtime_t *rt = pl_cli_load_runtime("bench", argv[optind], stderr);
+    if (rt == NULL)
         return PL_EXIT_FAIL;
+    int rc;
     if (understand) {
         int status = bench_understand(rt, json);
         pl_runtime_unref(rt);

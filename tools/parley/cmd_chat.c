@@ -215,17 +215,10 @@ int pl_cmd_chat(int argc, char **argv)
     if (optind != argc - 1)
         return pl_cli_usage_error("chat", optind >= argc ? "no bot file given"
                                                          : "give exactly one bot file");
-    pl_diags_t d;
-    pl_diags_init(&d);
-    pl_runtime_t *rt = NULL;
-    int rc = pl_runtime_load(argv[optind], &d, &rt);
-    pl_diags_sort(&d);
-    pl_diags_print(&d, stderr);
-    pl_diags_cleanup(&d);
-    if (rc != 0) {
-        fprintf(stderr, "parley chat: the bot cannot run: %s\n", pl_strerror(rc));
+    pl_runtime_t *rt = pl_cli_load_runtime("chat", argv[optind], stderr);
+    if (rt == NULL)
         return PL_EXIT_FAIL;
-    }
+    int rc;
     chat_t ch = {.user = user, .channel = channel};
     char err[512];
     rc = pl_store_open(store_spec, &ch.store, err, sizeof(err));

@@ -55,19 +55,6 @@ static void count(tally_t *t, size_t *n, const char *label, int ok)
     t[i].ok += ok;
 }
 
-static pl_runtime_t *load(const char *path)
-{
-    pl_diags_t d;
-    pl_diags_init(&d);
-    pl_runtime_t *rt = NULL;
-    if (pl_runtime_load(path, &d, &rt) != 0) {
-        pl_diags_sort(&d);
-        pl_diags_print(&d, stderr);
-    }
-    pl_diags_cleanup(&d);
-    return rt;
-}
-
 int pl_cmd_eval_signals(int argc, char **argv)
 {
     static const struct option opts[] = {{"bot-en", required_argument, NULL, 'e'},
@@ -116,7 +103,8 @@ int pl_cmd_eval_signals(int argc, char **argv)
         fprintf(stderr, "parley eval: cannot open '%s'\n", argv[optind]);
         return PL_EXIT_USAGE;
     }
-    pl_runtime_t *rt_en = load(bot_en), *rt_de = rt_en ? load(bot_de) : NULL;
+    pl_runtime_t *rt_en = pl_cli_load_runtime("eval signals", bot_en, stderr);
+    pl_runtime_t *rt_de = rt_en ? pl_cli_load_runtime("eval signals", bot_de, stderr) : NULL;
     if (rt_en == NULL || rt_de == NULL) {
         fclose(f);
         pl_runtime_unref(rt_en);

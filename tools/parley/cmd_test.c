@@ -378,19 +378,10 @@ int pl_cmd_test(int argc, char **argv)
     }
     if (argc - optind < 2)
         return pl_cli_usage_error("test", "give a bot file and at least one test file");
-    pl_diags_t d;
-    pl_diags_init(&d);
-    pl_runtime_t *rt = NULL;
-    int rc = pl_runtime_load(argv[optind], &d, &rt);
-    if (rc != 0) {
-        pl_diags_sort(&d);
-        pl_diags_print(&d, stdout);
-        pl_diags_cleanup(&d);
-        fprintf(stdout, "parley test: the bot has errors; fix them first (parley lint %s)\n",
-                argv[optind]);
+    pl_runtime_t *rt = pl_cli_load_runtime("test", argv[optind], stdout);
+    if (rt == NULL)
         return PL_EXIT_USAGE;
-    }
-    pl_diags_cleanup(&d);
+    pl_diags_t d;
     pl_arena_t scratch;
     pl_arena_init(&scratch, 64 * 1024);
     int passed = 0, failed = 0, broken = 0;
