@@ -378,15 +378,6 @@ static int next_number(const char *t, size_t len, size_t *pos, int de, num_t *n)
 /* A scale word right after digits: "2 thousand", "1,5 Millionen". Returns the new end. */
 static size_t scale_after(const char *t, size_t len, size_t i, int de, double *mult)
 {
-    static const struct {
-        const char *w;
-        double v;
-        int de;
-    } scales[] = {
-        {"hundred", 100, 0},  {"thousand", 1e3, 0},  {"million", 1e6, 0},
-        {"millions", 1e6, 0}, {"hundert", 100, 1},   {"tausend", 1e3, 1},
-        {"million", 1e6, 1},  {"millionen", 1e6, 1}, {"mio", 1e6, 1},
-    };
     size_t sp = space_at(t, len, i);
     if (sp == 0)
         return 0;
@@ -395,18 +386,13 @@ static size_t scale_after(const char *t, size_t len, size_t i, int de, double *m
         e++;
     if (e < len && ((unsigned char)t[e] >= 0x80 || is_digit(t[e])))
         return 0;
-    for (size_t k = 0; k < sizeof(scales) / sizeof(*scales); k++) {
-        size_t n = strlen(scales[k].w), j = 0;
-        if (scales[k].de != de || n != e - w)
-            continue;
-        while (j < n && (t[w + j] | 0x20) == scales[k].w[j])
-            j++;
-        if (j == n) {
-            *mult = scales[k].v;
-            return e;
-        }
-    }
-    return 0;
+    char word[16];
+    if (e - w >= sizeof(word))
+        return 0;
+    for (size_t j = w; j < e; j++)
+        word[j - w] = (char)(t[j] | 0x20); /* ASCII letters only, checked above */
+    *mult = pl__nlu_scale_word(word, e - w, de);
+    return *mult > 0 ? e : 0;
 }
 
 /* Every number of the message, in digits ("1.500", "2 thousand") or in words

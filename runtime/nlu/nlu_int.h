@@ -84,6 +84,8 @@ typedef struct {
  * in order, not overlapping. German "ein"/"eine" are articles, not numbers; English "one"
  * counts only as the answer itself ("just one"), not in "the one with the big lens". */
 size_t pl__nlu_number_words(const pl__tokens_t *t, int de, pl__numword_t *out, size_t max);
+/* The value of a scale word in lower case ("hundred", "Millionen" lowered: 1e6), or 0. */
+double pl__nlu_scale_word(const char *s, size_t n, int de);
 
 /* At most this many entity matches are reported per message. */
 #define PL__NLU_MAX_ENTITIES 64

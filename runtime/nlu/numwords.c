@@ -145,14 +145,17 @@ static int en_word(const char *s, size_t n, double *v)
 }
 
 /* Scale words multiply what came before: 100, 1000, a million. */
-static double scale(const char *s, size_t n, int de)
+double pl__nlu_scale_word(const char *s, size_t n, int de)
 {
     if (de)
         return eq(s, n, "hundert")                                                 ? 100
                : eq(s, n, "tausend")                                               ? 1000
                : (eq(s, n, "million") || eq(s, n, "millionen") || eq(s, n, "mio")) ? 1e6
                                                                                    : 0;
-    return eq(s, n, "hundred") ? 100 : eq(s, n, "thousand") ? 1000 : eq(s, n, "million") ? 1e6 : 0;
+    return eq(s, n, "hundred")                              ? 100
+           : eq(s, n, "thousand")                           ? 1000
+           : (eq(s, n, "million") || eq(s, n, "millions")) ? 1e6
+                                                            : 0;
 }
 
 /* Words that may stand inside a number written in words: "two hundred and five". */
@@ -199,7 +202,7 @@ static int continues(double group, double v)
 
 static double scale_at(const pl__tokens_t *t, size_t j, int de)
 {
-    return j < t->ntoks ? scale(t->norm + t->toks[j].off, t->toks[j].len, de) : 0;
+    return j < t->ntoks ? pl__nlu_scale_word(t->norm + t->toks[j].off, t->toks[j].len, de) : 0;
 }
 
 size_t pl__nlu_number_words(const pl__tokens_t *t, int de, pl__numword_t *out, size_t max)
@@ -213,7 +216,7 @@ size_t pl__nlu_number_words(const pl__tokens_t *t, int de, pl__numword_t *out, s
         while (j < t->ntoks) {
             const char *s = t->norm + t->toks[j].off;
             size_t n = t->toks[j].len;
-            double v, sc = any ? scale(s, n, de) : 0;
+            double v, sc = any ? pl__nlu_scale_word(s, n, de) : 0;
             /* the same ceiling as numbers in digits: "hundred hundred hundred ..." stops
              * there instead of growing past what a long, or a double, holds */
             if (sc == 100) {
