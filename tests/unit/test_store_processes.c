@@ -177,6 +177,48 @@ static void new_users_met_twice_at_once_are_one_customer(void **state)
     pl_runtime_unref(rt);
 }
 
+/* Several parley processes started on a file that does not exist yet all open it: the
+ * switch to WAL and the first migration are retried while another process holds the file. */
+static void processes_opening_a_new_file_at_once_all_succeed(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 30, OPENERS = 4 };
+    for (int round = 0; round < ROUNDS; round++) {
+        fresh_db();
+        int start[2];
+        assert_int_equal(pipe(start), 0);
+        pid_t pid[OPENERS];
+        for (int w = 0; w < OPENERS; w++) {
+            pid[w] = fork();
+            assert_true(pid[w] >= 0);
+            if (pid[w] != 0)
+                continue;
+            close(start[1]);
+            char c;
+            if (read(start[0], &c, 1) != 0)
+                _exit(5);
+            pl_store_t *s;
+            if (pl_store_open(spec, &s, NULL, 0) != 0)
+                _exit(2);
+            char id[16];
+            int64_t v;
+            snprintf(id, sizeof(id), "c%d", w);
+            int rc = pl_store_save(s, id, "{}", 0, &v);
+            pl_store_close(s);
+            _exit(rc == 0 ? 0 : 3);
+        }
+        close(start[0]);
+        close(start[1]);
+        for (int w = 0; w < OPENERS; w++) {
+            int st;
+            assert_int_equal(waitpid(pid[w], &st, 0), pid[w]);
+            assert_true(WIFEXITED(st));
+            if (WEXITSTATUS(st) != 0)
+                fail_msg("round %d: opener %d exited %d", round, w, WEXITSTATUS(st));
+        }
+    }
+}
+
 static void integrity_ok(void)
 {
     sqlite3 *db;
@@ -252,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(racing_writers_lose_no_update),
+        cmocka_unit_test(processes_opening_a_new_file_at_once_all_succeed),
         cmocka_unit_test(new_users_met_twice_at_once_are_one_customer),
         cmocka_unit_test(killed_writer_loses_no_acknowledged_save),
     };
