@@ -3,6 +3,7 @@
 #include "runtime.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "dialog/privacy.h"
 #include "render/render.h"
 
 #include <string.h>
@@ -86,15 +87,17 @@ static uint64_t turn_seed(const cJSON *state)
 
 /* Behavioural signals (persona evidence and address form, the interest profile) may be used
  * for the bot's signal_max_age after the last message that gave any; older ones are purged
- * before this message is read, so nothing stale personalises a reply. "signals_at" is when
- * they were last added to. */
+ * before this message is read, so nothing stale personalises a reply. Without consent to
+ * personalisation they last one conversation only (until a pause of PL_CONVERSATION_GAP_MS).
+ * "signals_at" is when they were last added to. */
 static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
 {
     cJSON *at = cJSON_GetObjectItemCaseSensitive(state, "signals_at");
-    if (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble > bot->signal_max_age_ms) {
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona");
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "interests");
-        cJSON_DeleteItemFromObjectCaseSensitive(state, "interest");
+    int64_t keep = pl_consent_given(state, PL_CONSENT_PERSONALISATION) ? bot->signal_max_age_ms
+                                                                        : PL_CONVERSATION_GAP_MS;
+    if (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble > keep) {
+        pl_personal_purge(state);
+        at = NULL;
     }
     if (cJSON_IsNumber(at)) {
         cJSON_SetNumberValue(at, (double)now_ms);
@@ -126,8 +129,7 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
                    strcmp(prev, bot->intents[out->nlu.intent].id) == 0;
     }
     if (used >> PL_SIG_RETURNING & 1)
-        returning = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation")) &&
+        returning = pl_consent_given(state, PL_CONSENT_PERSONALISATION) &&
                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "returning"));
     int forms = strcmp(bot->language, "de") == 0 ? pl_address_of(text) : 0;
     pl_signal_input_t si = {
@@ -142,7 +144,8 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
         rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
-    if (rc == 0 && bot->uses_interests)
+    /* an interest profile is kept only for customers who agreed to personalisation */
+    if (rc == 0 && bot->uses_interests && pl_consent_given(state, PL_CONSENT_PERSONALISATION))
         rc = pl_interests_update(bot, state, &out->nlu);
     if (rc != 0 || (used >> PL_SIG_FAST_PACE & 1) == 0)
         return rc;
@@ -156,29 +159,49 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     return cJSON_AddNumberToObject(ps, "last_at", (double)ev->now_ms) ? 0 : PL_ENOMEM;
 }
 
+/* The built-in intents that change the customer's whole state: they need a clear request. */
+static int privacy_intent(const char *id)
+{
+    return strcmp(id, PL_INTENT_STOP_PERSONALISING) == 0 || strcmp(id, PL_INTENT_FORGET_ME) == 0 ||
+           strcmp(id, PL_INTENT_NOT_INTERESTED) == 0;
+}
+
 int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
                     pl_arena_t *scratch, pl_turn_t *out)
 {
-    if (ev->len > PL_MAX_MESSAGE_BYTES)
-        return PL_ELIMIT;
-    if (!valid_utf8(ev->text, ev->len))
+    int message = ev->kind == PL_EVENT_MESSAGE;
+    if (!message && (ev->kind != PL_EVENT_ACCEPT_OFFER && ev->kind != PL_EVENT_DECLINE_OFFER))
         return PL_EINVAL;
-    char *text = pl_arena_strndup(scratch, ev->text, ev->len);
+    if (!message && (ev->offer == NULL || strlen(ev->offer) > 128))
+        return PL_EINVAL;
+    if (message && ev->len > PL_MAX_MESSAGE_BYTES)
+        return PL_ELIMIT;
+    if (message && !valid_utf8(ev->text, ev->len))
+        return PL_EINVAL;
+    char *text = message ? pl_arena_strndup(scratch, ev->text, ev->len) : pl_arena_strdup(scratch, "");
     if (text == NULL)
         return PL_ENOMEM;
+    memset(out, 0, sizeof(*out));
     out->channel = ev->channel;
-    int rc = pl_nlu_understand(rt->nlu, text, ev->len, scratch, &out->nlu);
+    out->nlu.intent = -1;
+    int rc = message ? pl_nlu_understand(rt->nlu, text, ev->len, scratch, &out->nlu) : 0;
     if (rc != 0)
         return rc;
+    if (out->nlu.intent >= 0 && out->nlu.confidence < PL_PRIVACY_MIN_CONFIDENCE &&
+        privacy_intent(rt->bot->intents[out->nlu.intent].id))
+        out->nlu.intent = -1; /* "keine Ahnung" must not stop personalisation */
     cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
     if (next == NULL)
         return PL_ENOMEM;
-    rc = read_persona(rt, next, ev, text, scratch, out);
+    /* pressing a button says nothing about how the customer writes */
+    rc = message ? read_persona(rt, next, ev, text, scratch, out) : 0;
     if (rc != 0) {
         cJSON_Delete(next);
         return rc;
     }
     pl_input_t in = {
+        .kind = ev->kind,
+        .offer = ev->offer,
         .text = text,
         .channel = ev->channel,
         .now_ms = ev->now_ms,
@@ -192,6 +215,14 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
         const char *tone = pl_state_tone(next);
         rc = pl_render(rt->bot, next, &out->actions, ev->channel, tone, turn_seed(next), scratch,
                        &out->reply);
+    }
+    if (rc == 0 && out->actions.erase) {
+        /* "forget me": nothing of the customer is kept, not even in this state */
+        cJSON_Delete(next);
+        next = cJSON_CreateObject();
+        out->erase = 1;
+        if (next == NULL)
+            rc = PL_ENOMEM;
     }
     if (rc != 0) {
         cJSON_Delete(next);

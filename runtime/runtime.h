@@ -16,6 +16,12 @@
 #include <stdint.h>
 
 #define PL_MAX_MESSAGE_BYTES 4096
+/* A pause this long ends a conversation: without consent, nothing learnt outlives it. */
+#define PL_CONVERSATION_GAP_MS (30 * 60 * 1000LL)
+/* "Stop personalising", "forget me" and "not interested in X" act on the customer's whole
+ * state: they count only when recognised at least this surely (vague answers such as "no
+ * idea" or "all sorts" score around 0.5 against them, real requests above 0.9). */
+#define PL_PRIVACY_MIN_CONFIDENCE 0.8
 
 typedef struct pl_runtime pl_runtime_t;
 
@@ -31,10 +37,12 @@ const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt);
 const pl_nlu_t *pl_runtime_nlu(const pl_runtime_t *rt);
 
 typedef struct {
-    const char *text; /* the customer's message, UTF-8 */
+    pl_event_kind_t kind;
+    const char *text; /* the customer's message, UTF-8 (PL_EVENT_MESSAGE) */
     size_t len;
     pl_channel_t channel;
-    int64_t now_ms; /* UTC ms from the caller's clock */
+    int64_t now_ms;    /* UTC ms from the caller's clock */
+    const char *offer; /* PL_EVENT_ACCEPT_OFFER / DECLINE_OFFER: the offer's id */
 } pl_event_t;
 
 typedef struct {
@@ -44,10 +52,12 @@ typedef struct {
     pl_persona_choice_t persona; /* who the customer seems to be, and the tone */
     pl_actions_t actions;
     pl_reply_t reply;
+    int erase; /* the customer confirmed "forget me": the caller erases them, not saves */
 } pl_turn_t;
 
 /* Runs one turn on the conversation state *state (a cJSON object the caller owns; an empty
- * object starts a conversation). On success *state is replaced by the new state (the old
+ * object starts a conversation). When the customer confirmed "forget me", out->erase is set
+ * and *state becomes an empty object: the caller erases the customer from its store. On success *state is replaced by the new state (the old
  * one is freed) and out holds the reply, its strings in scratch. On failure *state is left
  * exactly as it was. Returns 0, PL_EINVAL (text is not UTF-8), PL_ELIMIT (text longer than
  * PL_MAX_MESSAGE_BYTES), PL_ENOMEM. */

@@ -93,7 +93,10 @@ typedef enum {
     PL_COND_ALL,
     PL_COND_ANY,
     PL_COND_NOT,
-    PL_COND_INTEREST
+    PL_COND_INTEREST,
+    PL_COND_DECLINED,  /* offer `index` was declined */
+    PL_COND_ACCEPTED,  /* offer `index` was accepted */
+    PL_COND_OPEN_OFFER /* offer `index` (-1: any offer) is open: made, valid, not answered */
 } pl_cond_kind_t;
 
 typedef enum {
@@ -138,7 +141,8 @@ typedef enum {
     PL_STEP_GOTO,
     PL_STEP_OFFER,
     PL_STEP_HANDOFF,
-    PL_STEP_END
+    PL_STEP_END,
+    PL_STEP_CONSENT /* asks once for consent to personalisation; waits for yes or no */
 } pl_step_kind_t;
 
 typedef struct {
@@ -170,15 +174,33 @@ typedef struct {
     pl_pos_t pos;
 } pl_flow_t;
 
+/* An offer from the bot's catalogue. What the customer is promised is the snapshot copied
+ * into their state when the offer is made (title, terms, price, currency, validity end). */
 typedef struct {
     const char *id;
     const char *title;
+    const char *terms; /* the conditions in one or two sentences; "" when none */
     double price;
     const char *currency;
-    int valid_days;
+    int64_t valid_ms;       /* how long it holds once made; 0: until valid_until_ms */
+    int64_t valid_until_ms; /* the last moment it holds (an end date); 0: none */
+    int category;           /* index into bot->categories; -1: none */
+    int channels;           /* where it may be presented: bit 1 << pl_channel_t */
+    int has_when;
+    pl_cond_t when;   /* eligibility: made only when this holds */
+    int personal;     /* when reads persona or interests: needs personalisation consent */
     pl_text_t text;
     pl_pos_t pos;
 } pl_offer_t;
+
+/* A kind of offer customers can say they no longer want ("no more lens offers"), with the
+ * words they use for it. */
+typedef struct {
+    const char *id;
+    const char **words;
+    size_t nwords;
+    pl_pos_t pos;
+} pl_category_t;
 
 /* Signals of how a customer writes, read by persona/. The built-in ones come first; a bot's
  * own word-list signals follow, numbered from PL_SIG_BUILTIN_COUNT. */
@@ -257,6 +279,12 @@ typedef struct {
 #define PL_INTENT_WHAT_CAN_YOU_DO "what_can_you_do"
 #define PL_INTENT_ARE_YOU_A_BOT "are_you_a_bot"
 #define PL_INTENT_TALK_TO_HUMAN "talk_to_human"
+/* Privacy, on every channel (session/privacy.c answers them): */
+#define PL_INTENT_STOP_PERSONALISING "stop_personalising"
+#define PL_INTENT_FORGET_ME "forget_me"
+#define PL_INTENT_NOT_INTERESTED "not_interested"
+/* 1 when id names a built-in intent. */
+int pl_builtin_intent(const char *id);
 
 /* German address forms (dialog/address.c): PL_ADDRESS_DU | PL_ADDRESS_SIE bits for the forms
  * text uses: "du/dich/dir/dein..." and "Sie/Ihnen/Ihr..." with a capital inside a sentence. */
@@ -292,6 +320,9 @@ typedef struct pl_bot {
     size_t nflows;
     pl_offer_t *offers;
     size_t noffers;
+    pl_category_t *categories;
+    size_t ncategories;
+    int category_entity; /* the hidden list entity that finds categories in text; -1: none */
     pl_fallback_t fallback;
 
     pl_signal_def_t *signals; /* the bot's own signals */

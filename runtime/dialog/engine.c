@@ -3,6 +3,9 @@
  * 'ask') or the flow ends, and falls back with escalation when it did not understand. */
 #include "dialog/engine.h"
 #include "base/error.h"
+#include "dialog/offers.h"
+#include "dialog/privacy.h"
+#include "dialog/yes_no.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -261,18 +264,19 @@ static int eval(turn_t *t, const pl_cond_t *c)
         return strcmp(tone ? tone : t->bot->default_tone, c->name) == 0;
     }
     case PL_COND_CONSENT:
-        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(st, "consent"), c->name));
-    case PL_COND_OFFERED: {
-        const cJSON *o;
-        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(st, "offers"))
-        {
-            const char *id = get_str(o, "id");
-            if (id != NULL && strcmp(id, c->name) == 0)
-                return 1;
-        }
-        return 0;
+        return pl_consent_given(st, c->name);
+    case PL_COND_OFFERED:
+        return pl_offer_snapshot(st, c->name) != NULL;
+    case PL_COND_DECLINED:
+    case PL_COND_ACCEPTED: {
+        const cJSON *snap = pl_offer_snapshot(st, c->name);
+        return snap != NULL &&
+               strcmp(pl_offer_status(snap),
+                      c->kind == PL_COND_DECLINED ? "declined" : "accepted") == 0;
     }
+    case PL_COND_OPEN_OFFER:
+        return c->index < 0 ? pl_offers_any_open(st)
+                            : pl_offer_is_open(pl_offer_snapshot(st, c->name));
     case PL_COND_INTEREST: {
         const char *i = get_str(st, "interest");
         return i != NULL && strcmp(i, c->name) == 0;
@@ -295,51 +299,47 @@ static int eval(turn_t *t, const pl_cond_t *c)
 
 /* ---- offers ---- */
 
-/* Makes the offer: copies its terms into state (a snapshot), unless a snapshot of it is
- * still valid, in which case the same terms are presented again. */
+static void remember_pending(turn_t *t, const char *kind, const char *offer);
+
+/* Why offer o may not be presented now, or NULL when it may. */
+static const char *not_presentable(turn_t *t, const pl_offer_t *o, const cJSON *snap)
+{
+    if (snap != NULL && !pl_offer_is_open(snap))
+        return pl_offer_status(snap); /* closed offers never come back, on any channel */
+    if (!(o->channels >> t->in->channel & 1))
+        return "not for this channel";
+    if (snap != NULL)
+        return NULL;
+    if (o->category >= 0 && pl_suppressed(t->state, t->bot->categories[o->category].id))
+        return "its category is suppressed";
+    if (o->personal && !pl_consent_given(t->state, PL_CONSENT_PERSONALISATION))
+        return "personalised, without consent";
+    if (o->has_when && !eval(t, &o->when))
+        return "not eligible";
+    if (o->valid_until_ms && o->valid_until_ms <= t->in->now_ms)
+        return "ended";
+    return NULL;
+}
+
+/* Makes the offer: copies its terms into state (a snapshot), unless an open snapshot of it
+ * exists, in which case the same terms are presented again. An offer that was closed, is
+ * not for this channel, not eligible or suppressed is left out (the flow goes on). */
 static void make_offer(turn_t *t, const pl_offer_t *o)
 {
-    cJSON *offers = cJSON_GetObjectItemCaseSensitive(t->state, "offers");
-    if (!cJSON_IsArray(offers)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(t->state, "offers");
-        offers = cJSON_AddArrayToObject(t->state, "offers");
-        if (offers == NULL) {
-            t->oom = 1;
-            return;
-        }
+    cJSON *snap = pl_offer_snapshot(t->state, o->id);
+    const char *why = not_presentable(t, o, snap);
+    if (why != NULL) {
+        trace(t, "offer '%s' not presented: %s", o->id, why);
+        return;
     }
-    int i = 0;
-    cJSON *snap;
-    cJSON_ArrayForEach(snap, offers)
-    {
-        const char *id = get_str(snap, "id");
-        if (id != NULL && strcmp(id, o->id) == 0) {
-            const cJSON *until = cJSON_GetObjectItemCaseSensitive(snap, "valid_until");
-            if (cJSON_IsNumber(until) && until->valuedouble > (double)t->in->now_ms) {
-                trace(t, "offer '%s' presented again with its original terms", o->id);
-                emit(t, PL_ACT_OFFER, &o->text, NULL, 0, o->id);
-                return;
-            }
-            cJSON_DeleteItemFromArray(offers, i);
-            trace(t, "offer '%s' had expired; made anew", o->id);
-            break;
-        }
-        i++;
-    }
-    snap = cJSON_CreateObject();
-    if (snap == NULL || !cJSON_AddItemToArray(offers, snap)) {
-        cJSON_Delete(snap);
+    if (snap != NULL) {
+        trace(t, "offer '%s' presented again with its original terms", o->id);
+    } else if (pl_offer_snapshot_new(t->bot, t->state, o, t->in->now_ms, t->in->channel) != 0) {
         t->oom = 1;
         return;
     }
-    set_str(t, snap, "id", o->id);
-    set_str(t, snap, "title", o->title);
-    set_num(t, snap, "price", o->price);
-    set_str(t, snap, "currency", o->currency);
-    set_num(t, snap, "made_at", (double)t->in->now_ms);
-    set_num(t, snap, "valid_until", (double)(t->in->now_ms + o->valid_days * DAY_MS));
-    set_str(t, snap, "channel", pl_channel_name(t->in->channel));
     emit(t, PL_ACT_OFFER, &o->text, NULL, 0, o->id);
+    remember_pending(t, "offer", o->id);
 }
 
 /* ---- running steps ---- */
@@ -381,6 +381,12 @@ static void record_handoff(turn_t *t, const char *from)
         cJSON_Delete(h);
         t->oom = 1;
     }
+}
+
+static const char *const *yes_no(const pl_bot_t *bot)
+{
+    static const char *const en[] = {"Yes", "No"}, *const de[] = {"Ja", "Nein"};
+    return strcmp(bot->language, "de") == 0 ? de : en;
 }
 
 /* Runs from step si of flow fi until the bot waits for the customer or the flow ends. */
@@ -426,6 +432,15 @@ static void run(turn_t *t, int fi, int si)
         case PL_STEP_OFFER:
             make_offer(t, &bot->offers[st->offer]);
             break;
+        case PL_STEP_CONSENT:
+            if (pl_consent_answered(t->state, PL_CONSENT_PERSONALISATION)) {
+                trace(t, "consent already answered; step '%s' skipped", st->id);
+                break;
+            }
+            emit(t, PL_ACT_SAY, &st->text, yes_no(bot), 2, NULL);
+            trace(t, "asked for consent to personalisation");
+            set_position(t, f, st);
+            return;
         case PL_STEP_HANDOFF:
             emit(t, PL_ACT_HANDOFF, &st->text, NULL, 0, NULL);
             trace(t, "handed off to a human in flow '%s'", f->id);
@@ -552,6 +567,166 @@ static int answered_honestly(turn_t *t, int fi, int si, int wanted)
     return 1;
 }
 
+/* ---- offers answered, privacy, yes/no questions ---- */
+
+/* The bot's question to the customer (a yes/no one that is not part of a flow): remembered
+ * for the next message only. */
+static void remember_pending(turn_t *t, const char *kind, const char *offer)
+{
+    cJSON *p = cJSON_CreateObject();
+    if (p == NULL || !cJSON_AddStringToObject(p, "kind", kind) ||
+        (offer != NULL && !cJSON_AddStringToObject(p, "offer", offer))) {
+        cJSON_Delete(p);
+        t->oom = 1;
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(t->state, "pending");
+    if (!cJSON_AddItemToObject(t->state, "pending", p)) {
+        cJSON_Delete(p);
+        t->oom = 1;
+    }
+}
+
+static void notice(turn_t *t, pl_notice_t n, const char *subject)
+{
+    emit(t, PL_ACT_NOTICE, NULL, NULL, 0, subject);
+    t->out->items[t->out->n - 1].index = (int)n;
+}
+
+/* After a side answer, the question the conversation waits at is asked again. */
+static void ask_again(turn_t *t, int fi, int si)
+{
+    if (fi < 0 || si < 0)
+        return;
+    const pl_step_t *st = &t->bot->flows[fi].steps[si];
+    if (st->kind == PL_STEP_ASK)
+        ask(t, &t->bot->flows[fi], st, 0);
+    else if (st->kind == PL_STEP_CONSENT)
+        emit(t, PL_ACT_SAY, &st->text, yes_no(t->bot), 2, NULL);
+}
+
+/* Accept or decline: the snapshot closes for every channel. */
+static void answer_offer(turn_t *t, const char *id, int accept)
+{
+    cJSON *snap = id ? pl_offer_snapshot(t->state, id) : NULL;
+    if (!pl_offer_is_open(snap)) {
+        trace(t, "offer '%s' is not open (%s); nothing changed", id ? id : "",
+              snap ? pl_offer_status(snap) : "never made");
+        notice(t, PL_NOTICE_OFFER_CLOSED, id);
+        return;
+    }
+    if (pl_offer_close(snap, accept ? "accepted" : "declined", t->in->now_ms, t->in->channel)) {
+        t->oom = 1;
+        return;
+    }
+    trace(t, "offer '%s' %s", id, accept ? "accepted" : "declined");
+    notice(t, accept ? PL_NOTICE_OFFER_ACCEPTED : PL_NOTICE_OFFER_DECLINED, id);
+}
+
+/* The category the customer named in this message, or NULL. */
+static const char *named_category(turn_t *t)
+{
+    for (size_t i = 0; i < t->in->nentities; i++)
+        if (t->in->entities[i].entity == t->bot->category_entity)
+            return t->in->entities[i].value;
+    return NULL;
+}
+
+static int is_intent(turn_t *t, const char *id)
+{
+    return t->in->intent >= 0 && strcmp(t->bot->intents[t->in->intent].id, id) == 0;
+}
+
+/* Offer buttons, answers to the bot's last yes/no question, and the privacy requests every
+ * channel understands. Returns 1 when the message was answered here. */
+static int answered_builtin(turn_t *t, const char *pending, const char *pending_offer, int fi,
+                            int si)
+{
+    const pl_input_t *in = t->in;
+    if (in->kind != PL_EVENT_MESSAGE) {
+        answer_offer(t, in->offer, in->kind == PL_EVENT_ACCEPT_OFFER);
+        ask_again(t, fi, si);
+        return 1;
+    }
+    int answer = pl_yes_no(t->bot->language, in->text), yes = answer > 0, no = answer < 0;
+    if (pending != NULL && (yes || no) && strcmp(pending, "offer") == 0) {
+        answer_offer(t, pending_offer, yes);
+        return 1;
+    }
+    if (pending != NULL && (yes || no) && strcmp(pending, "forget") == 0) {
+        if (no) {
+            notice(t, PL_NOTICE_FORGET_KEPT, NULL);
+            ask_again(t, fi, si);
+            return 1;
+        }
+        trace(t, "the customer confirmed 'forget me': everything about them is erased");
+        notice(t, PL_NOTICE_FORGOTTEN, NULL);
+        t->out->erase = 1;
+        set_position(t, NULL, NULL);
+        return 1;
+    }
+    if (is_intent(t, PL_INTENT_STOP_PERSONALISING)) {
+        if (pl_consent_set(t->state, PL_CONSENT_PERSONALISATION, 0, in->now_ms, in->channel))
+            t->oom = 1;
+        pl_personal_purge(t->state);
+        trace(t, "personalisation stopped on every channel; what it had learnt is deleted");
+        notice(t, PL_NOTICE_STOPPED, NULL);
+        ask_again(t, fi, si);
+        return 1;
+    }
+    if (is_intent(t, PL_INTENT_FORGET_ME)) {
+        trace(t, "'forget me' asked; waiting for the customer to confirm");
+        notice(t, PL_NOTICE_FORGET_CONFIRM, NULL);
+        t->out->items[t->out->n - 1].quick_replies = yes_no(t->bot);
+        t->out->items[t->out->n - 1].nquick_replies = 2;
+        remember_pending(t, "forget", NULL);
+        return 1;
+    }
+    if (!is_intent(t, PL_INTENT_NOT_INTERESTED))
+        return 0;
+    const char *cat = named_category(t);
+    const cJSON *snap = pending_offer ? pl_offer_snapshot(t->state, pending_offer) : NULL;
+    if (cat == NULL && snap != NULL) /* "not interested" right after an offer: its kind */
+        cat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "category"));
+    if (cat != NULL) {
+        if (pl_suppress(t->state, cat, in->now_ms, in->channel))
+            t->oom = 1;
+        trace(t, "offers of category '%s' suppressed on every channel", cat);
+        notice(t, PL_NOTICE_SUPPRESSED, cat);
+    } else if (snap != NULL) {
+        answer_offer(t, pending_offer, 0);
+    } else if (t->bot->ncategories > 0) {
+        notice(t, PL_NOTICE_WHICH_CATEGORY, NULL);
+    } else {
+        return 0;
+    }
+    ask_again(t, fi, si);
+    return 1;
+}
+
+/* The customer's answer to a consent step: recorded for every channel, and the flow goes
+ * on. Returns 0 when the message is no answer (nothing recorded; asked another time). */
+static int answered_consent(turn_t *t, int fi, int si)
+{
+    int answer = pl_yes_no(t->bot->language, t->in->text), yes = answer > 0, no = answer < 0;
+    if (!yes && !no) {
+        trace(t, "no answer to the consent question; it is asked another time");
+        set_position(t, NULL, NULL);
+        return 0;
+    }
+    if (pl_consent_set(t->state, PL_CONSENT_PERSONALISATION, yes, t->in->now_ms, t->in->channel))
+        t->oom = 1;
+    trace(t, "consent to personalisation %s", yes ? "given" : "refused");
+    notice(t, yes ? PL_NOTICE_CONSENT_GIVEN : PL_NOTICE_CONSENT_REFUSED, NULL);
+    const pl_step_t *st = &t->bot->flows[fi].steps[si];
+    if (st->has_next)
+        follow(&fi, &si, &st->next);
+    else
+        si++;
+    run(t, fi, si);
+    return 1;
+}
+
 /* The position stored in state, resolved against this bot. Reports in the trace when the
  * bot changed under the conversation. */
 static void resolve_position(turn_t *t, int *fi, int *si)
@@ -571,7 +746,8 @@ static void resolve_position(turn_t *t, int *fi, int *si)
         trace(t, "step '%s' no longer exists in flow '%s'; the flow restarts", step ? step : "",
               flow);
         *si = -2; /* restart */
-    } else if (t->bot->flows[*fi].steps[*si].kind != PL_STEP_ASK) {
+    } else if (t->bot->flows[*fi].steps[*si].kind != PL_STEP_ASK &&
+               t->bot->flows[*fi].steps[*si].kind != PL_STEP_CONSENT) {
         /* conversations wait only at questions: the bot changed under this one */
         trace(t, "step '%s' in flow '%s' is no longer a question; the flow restarts", step, flow);
         *si = -2;
@@ -599,12 +775,25 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
             t.oom = 1;
     }
 
+    if (pl_offers_expire(state, in->now_ms) != 0)
+        t.oom = 1;
     int fi, si;
     resolve_position(&t, &fi, &si);
+    /* a yes/no question outside a flow is answered by the very next message, or never */
+    cJSON *pending = cJSON_DetachItemFromObjectCaseSensitive(state, "pending");
+    int handled = answered_builtin(&t, get_str(pending, "kind"), get_str(pending, "offer"), fi, si);
+    cJSON_Delete(pending);
+    if (!handled && fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_CONSENT) {
+        handled = answered_consent(&t, fi, si);
+        if (!handled)
+            fi = si = -1;
+    }
     int wanted = flow_for_intent(bot, in->intent);
     int free_text_question = fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_ASK &&
                              bot->slots[bot->flows[fi].steps[si].slot].entity < 0;
-    if (si == -2) {
+    if (handled) {
+        /* answered above */
+    } else if (si == -2) {
         start_flow(&t, wanted >= 0 ? wanted : fi);
     } else if (free_text_question && in->intent >= 0 &&
                answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
@@ -665,5 +854,9 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     } else {
         not_understood(&t);
     }
+    /* "yes" to a question of a flow must not accept an offer made before it */
+    const char *left = get_str(cJSON_GetObjectItemCaseSensitive(state, "pending"), "kind");
+    if (get_str(state, "flow") != NULL && left != NULL && strcmp(left, "offer") == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "pending");
     return t.oom ? PL_ENOMEM : 0;
 }

@@ -22,8 +22,14 @@ typedef struct {
     size_t start, end;    /* byte span in the original text */
 } pl_entity_match_t;
 
+/* What the customer did: wrote a message (the default), or pressed accept or decline on an
+ * offer card (channels with buttons; voice customers say it instead). */
+typedef enum { PL_EVENT_MESSAGE, PL_EVENT_ACCEPT_OFFER, PL_EVENT_DECLINE_OFFER } pl_event_kind_t;
+
 /* What the NLU understood of one message, plus the turn's context. */
 typedef struct {
+    pl_event_kind_t kind;
+    const char *offer; /* PL_EVENT_ACCEPT_OFFER / DECLINE_OFFER: the offer's id */
     const char *text; /* the customer's text as typed */
     pl_channel_t channel;
     int64_t now_ms; /* UTC milliseconds */
@@ -41,16 +47,35 @@ typedef enum {
     PL_ACT_DISCLOSURE,   /* the truthful answer to "are you a bot?" */
     PL_ACT_REMINDER,     /* what the bot can do on this channel */
     PL_ACT_UNAVAILABLE,  /* capability `index` is not available on this channel */
-    PL_ACT_CANNOT        /* the bot cannot do `index` (bot->cannots): says so, with the alternative */
+    PL_ACT_CANNOT,       /* the bot cannot do `index` (bot->cannots): says so, with the alternative */
+    PL_ACT_NOTICE        /* parley's own words on offers and privacy: notice `index` about `offer` */
 } pl_action_kind_t;
+
+/* What PL_ACT_NOTICE says; `offer` names the offer or category it is about. */
+typedef enum {
+    PL_NOTICE_OFFER_ACCEPTED,
+    PL_NOTICE_OFFER_DECLINED,
+    PL_NOTICE_OFFER_CLOSED,  /* that offer is no longer open (or was never made) */
+    PL_NOTICE_CONSENT_GIVEN, /* thanks: I will remember your preferences */
+    PL_NOTICE_CONSENT_REFUSED,
+    PL_NOTICE_STOPPED,        /* "stop personalising" done, everywhere */
+    PL_NOTICE_FORGET_CONFIRM, /* "forget me": are you sure? */
+    PL_NOTICE_FORGOTTEN,
+    PL_NOTICE_FORGET_KEPT, /* the customer said no: nothing was deleted */
+    PL_NOTICE_SUPPRESSED,  /* no more offers of category `offer` */
+    PL_NOTICE_WHICH_CATEGORY,
+    PL_NOTICE_COUNT
+} pl_notice_t;
 
 typedef struct {
     pl_action_kind_t kind;
     const pl_text_t *text; /* what to say; NULL for none */
     const char *const *quick_replies;
     size_t nquick_replies;
-    const char *offer; /* PL_ACT_OFFER: id of the snapshot in state.offers */
-    int index;         /* PL_ACT_UNAVAILABLE: capability; PL_ACT_CANNOT: cannot entry */
+    const char *offer; /* PL_ACT_OFFER: id of the snapshot in state.offers; PL_ACT_NOTICE: its
+                          subject (offer or category id), or NULL */
+    int index;         /* PL_ACT_UNAVAILABLE: capability; PL_ACT_CANNOT: cannot entry;
+                          PL_ACT_NOTICE: pl_notice_t */
 } pl_action_t;
 
 #define PL_MAX_ACTIONS 32
@@ -63,6 +88,7 @@ typedef struct {
     const char *trace[PL_MAX_TRACE];
     size_t ntrace;
     int understood; /* 0 when the turn ended in the fallback */
+    int erase;      /* the customer confirmed "forget me": erase them everywhere */
 } pl_actions_t;
 
 /* The conversation state keeps who the customer seems to be in one object, "persona":

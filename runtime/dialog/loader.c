@@ -12,11 +12,11 @@
 
 /* ---- files and includes ---- */
 
-static const char *const main_keys[] = {"bot",     "include",  "intents",     "entities",
-                                        "slots",   "flows",    "offers",      "fallback",
-                                        "signals", "personas", "capabilities"};
-static const char *const include_keys[] = {"include", "intents", "entities", "slots",
-                                           "flows",   "offers",  "signals",  "personas"};
+static const char *const main_keys[] = {"bot",      "include",  "intents",      "entities",
+                                        "slots",    "flows",    "offers",       "categories",
+                                        "fallback", "signals",  "personas",     "capabilities"};
+static const char *const include_keys[] = {"include", "intents",    "entities", "slots", "flows",
+                                           "offers",  "categories", "signals",  "personas"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "dir/of/base" + rel, unless rel is absolute. */
@@ -548,52 +548,6 @@ static void read_slots(pl__loader_t *L, const section_t *s)
     }
 }
 
-static void read_offers(pl__loader_t *L, const section_t *s)
-{
-    static const char *const keys[] = {"title", "price", "currency", "valid_days", "text"};
-    pl_bot_t *bot = L->bot;
-    bot->offers = pl__alloc(L, s->n, sizeof(*bot->offers));
-    if (bot->offers == NULL)
-        return;
-    bot->noffers = s->n;
-    for (size_t i = 0; i < s->n; i++) {
-        pl_offer_t *o = &bot->offers[i];
-        o->id = pl__str(L, s->keys[i]->str);
-        o->pos = pl__pos(s->keys[i]);
-        o->currency = "EUR";
-        o->valid_days = 7;
-        o->title = "";
-        const pl_ynode_t *v = s->vals[i], *n;
-        if (!pl__want_map(L, v, "an offer"))
-            continue;
-        pl__check_keys(L, v, keys, COUNT(keys), "an offer");
-        if ((n = pl_ymap_get(v, "title")) == NULL)
-            pl__err(L, s->keys[i], "offer '%s' has no 'title'", o->id);
-        else if (pl__want_text(L, n, "'title'"))
-            o->title = pl__str(L, n->str);
-        if ((n = pl_ymap_get(v, "price")) == NULL) {
-            pl__err(L, s->keys[i], "offer '%s' has no 'price'", o->id);
-        } else if (pl__want_number(L, n, "'price'", &o->price) && o->price < 0) {
-            pl__err(L, n, "'price' cannot be negative");
-        }
-        if ((n = pl_ymap_get(v, "currency")) != NULL && pl__want_text(L, n, "'currency'")) {
-            if (strcmp(n->str, "EUR") != 0 && strcmp(n->str, "USD") != 0)
-                pl__err(L, n, "currency '%s' is not supported; use EUR or USD", n->str);
-            else
-                o->currency = pl__str(L, n->str);
-        }
-        long days;
-        if ((n = pl_ymap_get(v, "valid_days")) != NULL &&
-            pl__want_int(L, n, "'valid_days'", 1, 365, &days))
-            o->valid_days = (int)days;
-        if ((n = pl_ymap_get(v, "text")) == NULL)
-            pl__err(L, s->keys[i], "offer '%s' has no 'text': what the bot says when it offers it",
-                    o->id);
-        else
-            pl__read_text(L, n, &o->text, "'text'");
-    }
-}
-
 /* ---- the whole bot ---- */
 
 static int load_bot(const char *path, const char *text, size_t len, int flags, pl_diags_t *d,
@@ -618,11 +572,12 @@ static int load_bot(const char *path, const char *text, size_t len, int flags, p
     if (rc == 0 && L->docs[0].root != NULL) {
         const pl_ynode_t *root = L->docs[0].root;
         read_meta(L, root);
-        section_t intents, entities, slots, offers, flows, signals, personas;
+        section_t intents, entities, slots, offers, categories, flows, signals, personas;
         gather(L, "entities", "entity", &entities);
         gather(L, "intents", "intent", &intents);
         gather(L, "slots", "slot", &slots);
         gather(L, "offers", "offer", &offers);
+        gather(L, "categories", "category", &categories);
         gather(L, "flows", "flow", &flows);
         gather(L, "signals", "signal", &signals);
         gather(L, "personas", "persona", &personas);
@@ -632,9 +587,11 @@ static int load_bot(const char *path, const char *text, size_t len, int flags, p
             pl__add_builtin_intents(L);
         pl__read_capabilities(L, pl_ymap_get(root, "capabilities"));
         read_slots(L, &slots);
-        read_offers(L, &offers);
+        pl__read_categories(L, categories.keys, categories.vals, categories.n);
+        pl__read_offers(L, offers.keys, offers.vals, offers.n);
         pl__read_signals(L, signals.keys, signals.vals, signals.n);
         pl__read_personas(L, personas.keys, personas.vals, personas.n);
+        pl__read_offer_conditions(L, offers.keys, offers.vals, offers.n);
         pl__read_flows(L, flows.keys, flows.vals, flows.n);
         pl__read_fallback(L, pl_ymap_get(root, "fallback"));
         pl__check_address(L);

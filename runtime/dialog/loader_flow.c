@@ -12,7 +12,7 @@
 /* ---- texts ---- */
 
 static const char *const profile_fields[] = {"name"};
-static const char *const offer_fields[] = {"title", "price", "currency", "valid_until"};
+static const char *const offer_fields[] = {"title", "terms", "price", "currency", "valid_until"};
 static const char *const bot_fields[] = {"name"};
 
 /* Characters in the first n bytes of s. */
@@ -63,7 +63,7 @@ void pl__check_templates(pl__loader_t *L, const pl_ynode_t *n, const char *s)
         if (dot == NULL) {
             pl__err_at(L, &p,
                        "placeholder '{{%s}}' is not known; use slot.NAME, profile.name, "
-                       "offer.title, offer.price, offer.currency, offer.valid_until or bot.name",
+                       "offer.title, offer.terms, offer.price, offer.currency, offer.valid_until or bot.name",
                        name);
             continue;
         }
@@ -92,7 +92,7 @@ void pl__check_templates(pl__loader_t *L, const pl_ynode_t *n, const char *s)
                       field_ok(field, flen, bot_fields, COUNT(bot_fields))))) {
             pl__err_at(L, &p,
                        "placeholder '{{%s}}' is not known; use slot.NAME, profile.name, "
-                       "offer.title, offer.price, offer.currency, offer.valid_until or bot.name",
+                       "offer.title, offer.terms, offer.price, offer.currency, offer.valid_until or bot.name",
                        name);
         }
     }
@@ -242,9 +242,10 @@ int pl__read_text(pl__loader_t *L, const pl_ynode_t *n, pl_text_t *out, const ch
 
 /* ---- conditions ---- */
 
-static const char *const cond_heads[] = {"slot", "intent",  "channel", "persona",
-                                         "tone", "consent", "offered", "all",
-                                         "any",  "not",     "interest"};
+static const char *const cond_heads[] = {"slot",     "intent",   "channel",  "persona",
+                                         "tone",     "consent",  "offered",  "all",
+                                         "any",      "not",      "interest", "declined",
+                                         "accepted", "open_offer"};
 static const char *const slot_ops[] = {"filled", "is", "is_not", "below", "above"};
 
 static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int depth);
@@ -438,7 +439,7 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
     if (v == NULL) {
         pl__err(L, n,
                 "a condition needs one of slot, intent, channel, persona, tone, consent, offered, "
-                "interest, all, any, not");
+                "declined, accepted, open_offer, interest, all, any, not");
         return 0;
     }
     if (head != 0) {
@@ -499,11 +500,24 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
         }
         return 1;
     case 6:
-        c->kind = PL_COND_OFFERED;
+    case 11:
+    case 12:
+    case 13:
+        c->kind = head == 6    ? PL_COND_OFFERED
+                  : head == 11 ? PL_COND_DECLINED
+                  : head == 12 ? PL_COND_ACCEPTED
+                               : PL_COND_OPEN_OFFER;
         if (!pl__want_id(L, v, "an offer id"))
             return 0;
         c->name = pl__str(L, v->str);
         c->index = pl_bot_offer(bot, v->str);
+        if (c->kind == PL_COND_OPEN_OFFER && c->index < 0 && strcmp(v->str, "any") == 0)
+            return 1; /* {open_offer: any}: some offer is open */
+        if (c->kind == PL_COND_OPEN_OFFER && c->index < 0 && bot->noffers == 0) {
+            pl__err(L, v, "unknown offer '%s'; the bot has no offers ('any' means any offer)",
+                    v->str);
+            return 0;
+        }
         if (c->index < 0) {
             PL__UNKNOWN(L, v, "offer", v->str, bot->offers, bot->noffers);
             return 0;
@@ -530,11 +544,18 @@ static int read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c, int dep
     }
 }
 
+int pl__read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c)
+{
+    return read_cond(L, n, c, 0);
+}
+
 /* ---- flows and steps ---- */
 
-static const char *const step_actions[] = {"say", "ask", "branch", "offer", "handoff", "end"};
-static const char *const step_keys[] = {"id",  "say",  "ask",  "branch",        "offer",  "handoff",
-                                        "end", "goto", "flow", "quick_replies", "on_fail"};
+static const char *const step_actions[] = {"say",     "ask", "branch", "offer",
+                                           "handoff", "end", "consent"};
+static const char *const step_keys[] = {"id",      "say",  "ask",  "branch",        "offer",
+                                        "handoff", "end",  "goto", "flow",          "quick_replies",
+                                        "on_fail", "consent"};
 
 /* Resolves "goto: STEP" (in flow f) or "flow: FLOW" into t. */
 static int read_target(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *step_node,
@@ -651,7 +672,9 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
     const pl_ynode_t *go = pl_ymap_get(n, "goto"), *fl = pl_ymap_get(n, "flow");
     const pl_ynode_t *qr = pl_ymap_get(n, "quick_replies"), *fail = pl_ymap_get(n, "on_fail");
     if (action == NULL && go == NULL && fl == NULL) {
-        pl__err(L, n, "a step needs one of say, ask, branch, offer, handoff, end, goto or flow");
+        pl__err(L, n,
+                "a step needs one of say, ask, branch, offer, handoff, end, consent, goto or "
+                "flow");
         st->kind = PL_STEP_END;
         return;
     }
@@ -661,8 +684,9 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
         st->has_next = 1;
         return;
     }
-    static const pl_step_kind_t kinds[] = {PL_STEP_SAY,   PL_STEP_ASK,     PL_STEP_BRANCH,
-                                           PL_STEP_OFFER, PL_STEP_HANDOFF, PL_STEP_END};
+    static const pl_step_kind_t kinds[] = {PL_STEP_SAY,     PL_STEP_ASK, PL_STEP_BRANCH,
+                                           PL_STEP_OFFER,   PL_STEP_HANDOFF, PL_STEP_END,
+                                           PL_STEP_CONSENT};
     st->kind = kinds[kind];
     if (qr != NULL && st->kind != PL_STEP_SAY && st->kind != PL_STEP_ASK)
         pl__err(L, qr, "'quick_replies' belong to 'say' or 'ask' steps");
@@ -690,6 +714,9 @@ static void read_step(pl__loader_t *L, const pl_flow_t *f, const pl_ynode_t *n, 
         break;
     case PL_STEP_HANDOFF:
         pl__read_text(L, action, &st->text, "'handoff'");
+        break;
+    case PL_STEP_CONSENT:
+        pl__read_text(L, action, &st->text, "'consent'");
         break;
     case PL_STEP_END:
         if (!pl_ynode_is_null(action))

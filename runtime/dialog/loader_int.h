@@ -58,7 +58,17 @@ void pl__unknown_of(pl__loader_t *L, const pl_ynode_t *n, const char *kind, cons
 #define PL__UNKNOWN(L, n, kind, name, array, count)                                                \
     pl__unknown_of((L), (n), (kind), (name), (array), (count), sizeof(*(array)))
 
+/* loader_offers.c: the offer catalogue and its categories (read before flows; offers'
+ * eligibility conditions after every other section they may name) */
+void pl__read_categories(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals,
+                         size_t n);
+void pl__read_offers(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n);
+void pl__read_offer_conditions(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals,
+                               size_t n);
+
 /* loader_flow.c */
+/* Reads the condition n into c; returns 0 after reporting a problem. */
+int pl__read_cond(pl__loader_t *L, const pl_ynode_t *n, pl_cond_t *c);
 int pl__read_text(pl__loader_t *L, const pl_ynode_t *n, pl_text_t *out, const char *what);
 void pl__read_flows(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_t **vals, size_t n);
 void pl__read_fallback(pl__loader_t *L, const pl_ynode_t *n);
@@ -71,8 +81,9 @@ void pl__read_personas(pl__loader_t *L, const pl_ynode_t **keys, const pl_ynode_
 /* Warns about German texts that mix "du" and "Sie", and notes which form each tone uses. */
 void pl__check_address(pl__loader_t *L);
 
-/* loader_caps.c */
+/* builtin_intents.c */
 void pl__add_builtin_intents(pl__loader_t *L);
+/* loader_caps.c */
 void pl__read_capabilities(pl__loader_t *L, const pl_ynode_t *n);
 void pl__read_disclosure(pl__loader_t *L, const pl_ynode_t *meta);
 void pl__check_honesty(pl__loader_t *L);

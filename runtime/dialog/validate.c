@@ -35,6 +35,7 @@ static size_t successors(const pl_bot_t *bot, size_t fi, size_t i, int out_flow[
     switch (st->kind) {
     case PL_STEP_SAY:
     case PL_STEP_OFFER:
+    case PL_STEP_CONSENT:
     case PL_STEP_ASK:
         if (st->has_next)
             ADD_TARGET(st->next);
@@ -76,6 +77,7 @@ static int falls_off(const pl_flow_t *f, size_t i)
     switch (st->kind) {
     case PL_STEP_SAY:
     case PL_STEP_OFFER:
+    case PL_STEP_CONSENT:
     case PL_STEP_ASK:
         return !st->has_next;
     case PL_STEP_BRANCH:
@@ -252,12 +254,6 @@ static int intent_used(const pl_bot_t *bot, int intent)
     return 0;
 }
 
-/* The built-in intents are answered by parley itself, also with a bot's own examples. */
-static int builtin_id(const char *id)
-{
-    return strcmp(id, PL_INTENT_WHAT_CAN_YOU_DO) == 0 || strcmp(id, PL_INTENT_ARE_YOU_A_BOT) == 0 ||
-           strcmp(id, PL_INTENT_TALK_TO_HUMAN) == 0;
-}
 
 /* An intent a 'cannot' entry answers is used too. */
 static int cannot_intent(const pl_bot_t *bot, int intent)
@@ -302,7 +298,7 @@ void pl__validate(pl__loader_t *L, int had_errors)
                         "to it",
                         bot->flows[fi].id);
     for (size_t i = 0; i < bot->nintents; i++)
-        if (!bot->intents[i].builtin && !builtin_id(bot->intents[i].id) &&
+        if (!bot->intents[i].builtin && !pl_builtin_intent(bot->intents[i].id) &&
             !intent_used(bot, (int)i) && !cannot_intent(bot, (int)i))
             pl__warn_at(L, &bot->intents[i].pos,
                         "intent '%s' is not used: no flow has it as 'trigger' and no condition "

@@ -3,6 +3,8 @@
 #include "render/render.h"
 #include "base/error.h"
 #include "render/manifest.h"
+#include "render/notices.h"
+#include "dialog/offers.h"
 #include "render/template.h"
 
 #include <string.h>
@@ -79,18 +81,6 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static const cJSON *offer_snapshot(const cJSON *state, const char *id)
-{
-    const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(state, "offers"))
-    {
-        const char *oid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
-        if (oid != NULL && strcmp(oid, id) == 0)
-            return o;
-    }
-    return NULL;
-}
-
 int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actions,
               pl_channel_t channel, const char *tone, uint64_t seed, pl_arena_t *scratch,
               pl_reply_t *out)
@@ -121,7 +111,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
             m->nquick_replies = (size_t)persona->max_options;
         pl_template_ctx_t ctx = {.bot = bot, .state = state};
         if (a->kind == PL_ACT_OFFER) {
-            const cJSON *snap = offer_snapshot(state, a->offer);
+            const cJSON *snap = pl_offer_snapshot(state, a->offer);
             if (snap == NULL)
                 continue; /* the engine always stores it first; be safe anyway */
             ctx.offer = snap;
@@ -152,6 +142,9 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
                 break;
             case PL_ACT_CANNOT:
                 rc = pl_manifest_cannot(bot, a->index, &buf);
+                break;
+            case PL_ACT_NOTICE:
+                rc = pl_notice_text(bot, state, (pl_notice_t)a->index, a->offer, &buf);
                 break;
             default:
                 rc = pl_manifest_handoff(bot, channel, &buf);

@@ -1,5 +1,6 @@
 /* Placeholder expansion and the money and date formats of bot texts (see template.h). */
 #include "render/template.h"
+#include "dialog/offers.h"
 #include "base/error.h"
 #include "dialog/template.h"
 
@@ -56,6 +57,8 @@ int pl_format_date(const char *language, int64_t ms, pl_strbuf_t *out)
     return pl_strbuf_printf(out, "%d %s %04d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
 }
 
+/* The offer {{offer.*}} means outside an offer's own text: the newest open one, else the
+ * newest of all. */
 static const cJSON *newest_offer(const cJSON *state)
 {
     const cJSON *offers = cJSON_GetObjectItemCaseSensitive(state, "offers"), *o, *best = NULL;
@@ -63,8 +66,10 @@ static const cJSON *newest_offer(const cJSON *state)
     {
         const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "made_at");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(best, "made_at");
-        if (best == NULL ||
-            (cJSON_IsNumber(at) && cJSON_IsNumber(b) && at->valuedouble >= b->valuedouble))
+        int open = pl_offer_is_open(o), best_open = best != NULL && pl_offer_is_open(best);
+        if (best == NULL || open > best_open ||
+            (open == best_open && cJSON_IsNumber(at) && cJSON_IsNumber(b) &&
+             at->valuedouble >= b->valuedouble))
             best = o;
     }
     return best;
@@ -123,6 +128,10 @@ static int value(const pl_placeholder_t *ph, const pl_template_ctx_t *ctx, pl_st
     if (is(ph, "offer.title")) {
         const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "title"));
         return t ? had(pl_strbuf_puts(out, t)) : 0;
+    }
+    if (is(ph, "offer.terms")) {
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "terms"));
+        return t && t[0] ? had(pl_strbuf_puts(out, t)) : 0;
     }
     if (is(ph, "offer.price") && cJSON_IsNumber(price))
         return had(pl_format_money(lang, price->valuedouble, cur ? cur : "EUR", out));

@@ -83,6 +83,17 @@ int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
             return rc;
         pl_arena_reset(scratch);
         rc = pl_runtime_turn(rt, &state, ev, scratch, out);
+        if (rc == 0 && out->erase) {
+            /* "forget me", confirmed: every row, link and code of the customer goes */
+            rc = pl_store_erase(store, res->customer);
+            if (rc == 0) {
+                res->erased = 1;
+                res->state = state;
+                return 0;
+            }
+            cJSON_Delete(state);
+            return rc;
+        }
         char *doc = rc == 0 ? cJSON_PrintUnformatted(state) : NULL;
         if (rc == 0 && doc == NULL)
             rc = PL_ENOMEM;

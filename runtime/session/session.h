@@ -16,6 +16,7 @@ typedef struct {
     int64_t version;                     /* of their state after the turn */
     int retries;                         /* how often the turn was run again after a conflict */
     cJSON *state;                        /* the committed state; the caller frees it */
+    int erased; /* the turn erased the customer ("forget me"): state is empty, version 0 */
 } pl_session_result_t;
 
 /* Runs ev for channel user `user` on ev->channel. On success the reply is in out (strings in

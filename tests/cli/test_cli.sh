@@ -64,6 +64,45 @@ check test-fails-with-line 1 '^  tests/cli/failing.test.yaml:7:25: turn 1 \("hel
 check test-broken-file 2 "unknown key 'turnz' in a conversation \(did you mean 'turns'\?\)" \
   -- "$parley" test "$bot" tests/cli/broken.test.yaml
 check test-broken-bot 2 'the bot has errors' -- "$parley" test tests/fixtures/bad/unknown-intent-trigger.yaml dialogs/camera-shop.en.test.yaml
+
+# Conversation tests on a store: channel switches keep the customer, `store: sqlite` with
+# `restart: true` keeps slots and offers, and the temporary SQLite files are removed after.
+mkdir -p "$state_dir/tmp"
+check test-store-channel-switch 0 '^PASS switching channel keeps the customer and the slots$' \
+  -- env TMPDIR="$state_dir/tmp" "$parley" test "$bot" tests/cli/stores.test.yaml
+check test-store-sqlite-restart 0 '^PASS slots and offers survive a restart$' \
+  -- env TMPDIR="$state_dir/tmp" "$parley" test "$bot" tests/cli/stores.test.yaml
+check test-store-sqlite-removed 0 '^0$' -- bash -c 'ls -A "$1" | wc -l' _ "$state_dir/tmp"
+check test-store-cannot-open 1 '^  tests/cli/stores.test.yaml:24:12: cannot make a temporary directory for the store in /nonexistent/dir' \
+  -- env TMPDIR=/nonexistent/dir "$parley" test "$bot" tests/cli/stores.test.yaml
+check test-restart-needs-sqlite 2 "^tests/cli/broken-store.test.yaml:8:9: error: 'restart' needs 'store: sqlite' in this conversation$" \
+  -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
+check test-one-action-per-turn 2 "^tests/cli/broken-store.test.yaml:14:9: error: a turn has one of 'user', 'accept' or 'decline', not several$" \
+  -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
+check test-bad-offer-status 2 "^tests/cli/broken-store.test.yaml:17:31: error: an offer's status must be open, accepted, declined, expired or none$" \
+  -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
+check test-bad-offer-terms 2 "^tests/cli/broken-store.test.yaml:18:51: error: unknown key 'valid_untill' in offer terms \(did you mean 'valid_until'\?\)$" \
+  -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
+check test-unknown-new-key 2 "^tests/cli/broken-store.test.yaml:20:9: error: unknown key 'new_costumer' in a turn \(did you mean 'new_customer'\?\)$" \
+  -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
+# Wrong expectations must fail (what the bot decides about offers is not asserted here).
+exp=tests/cli/expectations.test.yaml
+check test-expectations-all-fail 1 '^0 passed, 7 failed$' -- "$parley" test "$bot" "$exp"
+check test-wrong-offer-status 1 "^  $exp:11:31: turn 3 \(\"Video\"\): expected offer 'starter_kit' to be declined, got " \
+  -- "$parley" test "$bot" "$exp"
+check test-offer-never-made 1 "^  $exp:16:28: turn 1 \(\"hello\"\): expected offer 'dslr_kit' to be accepted, got none \(it was never made\)$" \
+  -- "$parley" test "$bot" "$exp"
+check test-wrong-offer-terms 1 "^  $exp:24:60: turn 3 \(\"Video\"\): expected offer 'starter_kit' valid until 2030-01-01, got " \
+  -- "$parley" test "$bot" "$exp"
+check test-accept-turn 1 "^  $exp:3[12]:[0-9]+: turn 4 \(\[accept starter_kit\]\): " -- "$parley" test "$bot" "$exp"
+check test-decline-turn 1 "^  $exp:3[78]:[0-9]+: turn 1 \(\[decline starter_kit\]\): " -- "$parley" test "$bot" "$exp"
+check test-accept-verbose 1 '^  \[web\] you> \[accept starter_kit\]$' -- "$parley" test -v "$bot" "$exp"
+check test-wrong-consent 1 "^  $exp:43:36: turn 1 \(\"hello\"\): expected consent 'personalisation' to be true, got " \
+  -- "$parley" test "$bot" "$exp"
+check test-wrong-suppressed 1 "^  $exp:44:22: turn 1 \(\"hello\"\): expected 'lenses' to be suppressed, but it is not$" \
+  -- "$parley" test "$bot" "$exp"
+check test-wrong-new-customer 1 "^  $exp:49:23: turn 1 \(\"hello\"\): expected the same customer as in the turn before, got a new one$" \
+  -- "$parley" test "$bot" "$exp"
 check bench-runs 0 '^bench turns camera-shop-en \(store none\): [0-9]+ turns in .* turns/s, p50 .* us, p99 .* us' \
   -- "$parley" bench turns "$bot" --seconds 0.2
 check bench-bad-seconds 2 'seconds needs a number' -- "$parley" bench turns "$bot" --seconds abc

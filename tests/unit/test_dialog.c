@@ -91,7 +91,7 @@ static void loader_loads_a_valid_bot(void **state)
     assert_string_equal(diag, "");
     assert_string_equal(bot->id, "t");
     assert_string_equal(bot->default_tone, "friendly");
-    assert_int_equal(bot->nintents, 3 + 3); /* its own and the three built-in ones */
+    assert_int_equal(bot->nintents, 3 + 6); /* its own and the six built-in ones */
     assert_int_equal(bot->nflows, 3);
     const pl_flow_t *buy = &bot->flows[pl_bot_flow(bot, "buy")];
     assert_int_equal(buy->nsteps, 8);
@@ -210,7 +210,7 @@ static void loader_follows_includes_and_reports_cycles(void **state)
                  "  f: {trigger: hi, steps: [{end: ok}]}\n",
                  &bot, &diag);
     assert_int_equal(rc, 0);
-    assert_int_equal(bot->nintents, 1 + 3);
+    assert_int_equal(bot->nintents, 1 + 6);
     assert_int_equal(bot->nfiles, 2);
     free(diag);
     pl_bot_free(bot);
@@ -585,7 +585,7 @@ static void engine_keeps_free_text_as_text_and_caps_it(void **state)
     assert_memory_equal(note->valuestring, "{{slot.code}}", 13); /* kept as typed */
 }
 
-static void engine_presents_an_offer_snapshot_again_until_it_expires(void **state)
+static void engine_presents_an_offer_snapshot_again_until_it_expires_then_never(void **state)
 {
     conv_t *c = *state;
     pl_entity_match_t m[2] = {money(c->bot, 900, "EUR"),
@@ -603,13 +603,17 @@ static void engine_presents_an_offer_snapshot_again_until_it_expires(void **stat
     offers = cJSON_GetObjectItemCaseSensitive(c->state, "offers");
     assert_int_equal(cJSON_GetArraySize(offers), 1);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "price")->valueint, 450);
-    c->now += 5 * 86400000LL; /* past the 7 days: a new snapshot with the bot's terms */
+    c->now += 5 * 86400000LL; /* past the 7 days: expired and closed, never made again */
     turn(c, "camera", "buy", PL_CHANNEL_APP, m, 2);
+    for (size_t i = 0; i < c->out.n; i++)
+        assert_int_not_equal(c->out.items[i].kind, PL_ACT_OFFER);
     offers = cJSON_GetObjectItemCaseSensitive(c->state, "offers");
     assert_int_equal(cJSON_GetArraySize(offers), 1);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "price")->valueint, 499);
-    assert_string_equal(
-        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(offers, 0), "channel")), "app");
+    snap = cJSON_GetArrayItem(offers, 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "status")), "expired");
+    assert_true(cJSON_GetObjectItem(snap, "closed_at")->valuedouble == until);
+    assert_int_equal(cJSON_GetObjectItem(snap, "price")->valueint, 450);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "channel")), "web");
 }
 
 static void engine_restarts_the_flow_when_its_step_vanished_after_a_reload(void **state)
@@ -775,7 +779,7 @@ int main(void)
                                         setup_conv, teardown_conv),
         cmocka_unit_test_setup_teardown(engine_keeps_free_text_as_text_and_caps_it, setup_conv,
                                         teardown_conv),
-        cmocka_unit_test_setup_teardown(engine_presents_an_offer_snapshot_again_until_it_expires,
+        cmocka_unit_test_setup_teardown(engine_presents_an_offer_snapshot_again_until_it_expires_then_never,
                                         setup_conv, teardown_conv),
         cmocka_unit_test_setup_teardown(
             engine_restarts_the_flow_when_its_step_vanished_after_a_reload, setup_conv,

@@ -5,6 +5,7 @@
 
 #include "nlu/nlu.h"
 #include "persona/persona.h"
+#include "dialog/privacy.h"
 #include "runtime.h"
 
 static const char en_bot[] =
@@ -378,10 +379,19 @@ static const char shop_bot[] =
 
 /* Five turns about reflex cameras, then a joke about a diesel generator: the customer still
  * gets a camera recommendation. */
+/* The customer agreed to personalisation (as a consent step records it). */
+static void consent(conv_t *c)
+{
+    assert_int_equal(pl_consent_set(c->state, PL_CONSENT_PERSONALISATION, 1, c->now,
+                                    PL_CHANNEL_WEB),
+                     0);
+}
+
 static void a_joke_does_not_replace_a_sustained_interest(void **state)
 {
     (void)state;
     conv_t *c = start(shop_bot);
+    consent(c);
     say(c, "tell me about DSLR cameras");
     say(c, "is a DSLR good for travel?");
     say(c, "which lenses fit a DSLR?");
@@ -393,8 +403,16 @@ static void a_joke_does_not_replace_a_sustained_interest(void **state)
     say(c, "so what do you recommend?");
     assert_string_equal(c->t.reply.items[0].text, "I recommend the Canon EOS 250D, a DSLR.");
     stop(c);
+    /* without consent no interest profile is kept at all */
+    c = start(shop_bot);
+    for (int i = 0; i < 5; i++)
+        say(c, "tell me about DSLR cameras");
+    assert_null(cJSON_GetObjectItem(c->state, "interests"));
+    assert_null(cJSON_GetObjectItem(c->state, "interest"));
+    stop(c);
     /* one mention alone is no sustained interest */
     c = start(shop_bot);
+    consent(c);
     say(c, "do you sell a diesel generator?");
     assert_null(cJSON_GetObjectItem(c->state, "interest"));
     say(c, "what do you recommend?");

@@ -1,0 +1,87 @@
+/* Consent and suppressions in the customer's state (see privacy.h). */
+#include "dialog/privacy.h"
+#include "base/error.h"
+#include "dialog/offers.h"
+
+#include <string.h>
+
+int pl_consent_given(const cJSON *state, const char *name)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(state, "consent"), name);
+    return cJSON_IsTrue(c) || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "given"));
+}
+
+int pl_consent_answered(const cJSON *state, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "consent"),
+                                            name) != NULL;
+}
+
+/* A fact with when and where it was learnt: {at, channel}, plus what the caller adds. */
+static cJSON *fact(int64_t now_ms, pl_channel_t ch)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (f == NULL || !cJSON_AddNumberToObject(f, "at", (double)now_ms) ||
+        !cJSON_AddStringToObject(f, "channel", pl_channel_name(ch))) {
+        cJSON_Delete(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* state[section][key] = item, replacing what was there. Takes item, also on failure. */
+static int set_in(cJSON *state, const char *section, const char *key, cJSON *item)
+{
+    if (item == NULL)
+        return PL_ENOMEM;
+    cJSON *sec = cJSON_GetObjectItemCaseSensitive(state, section);
+    if (!cJSON_IsObject(sec)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, section);
+        sec = cJSON_AddObjectToObject(state, section);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(sec, key);
+    if (sec == NULL || !cJSON_AddItemToObject(sec, key, item)) {
+        cJSON_Delete(item);
+        return PL_ENOMEM;
+    }
+    return 0;
+}
+
+int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl_channel_t ch)
+{
+    cJSON *f = fact(now_ms, ch);
+    if (f != NULL && !cJSON_AddBoolToObject(f, "given", given)) {
+        cJSON_Delete(f);
+        f = NULL;
+    }
+    return set_in(state, "consent", name, f);
+}
+
+void pl_personal_purge(cJSON *state)
+{
+    static const char *const learnt[] = {"persona", "interests", "interest", "signals_at",
+                                         "returning"};
+    for (size_t i = 0; i < sizeof(learnt) / sizeof(learnt[0]); i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, learnt[i]);
+}
+
+int pl_suppressed(const cJSON *state, const char *category)
+{
+    return category != NULL &&
+           cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "suppressed"),
+                                            category) != NULL;
+}
+
+int pl_suppress(cJSON *state, const char *category, int64_t now_ms, pl_channel_t ch)
+{
+    int rc = set_in(state, "suppressed", category, fact(now_ms, ch));
+    cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(state, "offers"))
+    {
+        const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "category"));
+        if (rc == 0 && c != NULL && strcmp(c, category) == 0 && pl_offer_is_open(o))
+            rc = pl_offer_close(o, "withdrawn", now_ms, ch);
+    }
+    return rc;
+}

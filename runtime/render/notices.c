@@ -1,0 +1,85 @@
+/* parley's own words about offers and privacy (see notices.h). German texts avoid "du" and
+ * "Sie" so they fit every tone of a bot. */
+#include "render/notices.h"
+#include "base/error.h"
+#include "dialog/offers.h"
+#include "render/template.h"
+
+#include <string.h>
+
+/* {{offer.*}} is the snapshot the notice is about; %s is a category's name. */
+static const char *const en[PL_NOTICE_COUNT] = {
+    [PL_NOTICE_OFFER_ACCEPTED] = "Thank you! I have noted that you accept the {{offer.title}} for "
+                                 "{{offer.price}}. That holds on every channel.",
+    [PL_NOTICE_OFFER_DECLINED] = "All right, I will not offer you the {{offer.title}} again.",
+    [PL_NOTICE_OFFER_CLOSED] = "That offer is no longer open.",
+    [PL_NOTICE_CONSENT_GIVEN] = "Thank you. I will remember your preferences on every channel; "
+                                "say \"stop personalising\" at any time to end that.",
+    [PL_NOTICE_CONSENT_REFUSED] =
+        "All right. I will not remember anything about you after this conversation.",
+    [PL_NOTICE_STOPPED] = "Done: I no longer personalise anything for you, on any channel, and "
+                          "I have deleted what I had learnt about your preferences.",
+    [PL_NOTICE_FORGET_CONFIRM] = "Shall I delete everything I know about you, on every channel? "
+                                 "This cannot be undone. Please answer yes or no.",
+    [PL_NOTICE_FORGOTTEN] = "Done: I have deleted everything I knew about you. Our next "
+                            "conversation starts from scratch.",
+    [PL_NOTICE_FORGET_KEPT] = "All right, I have not deleted anything.",
+    [PL_NOTICE_SUPPRESSED] = "Understood: no more offers for %s, on any channel.",
+    [PL_NOTICE_WHICH_CATEGORY] = "Which offers would you rather not get any more? For example: %s.",
+};
+static const char *const de[PL_NOTICE_COUNT] = {
+    [PL_NOTICE_OFFER_ACCEPTED] = "Danke! Notiert: {{offer.title}} für {{offer.price}} ist "
+                                 "angenommen – auf allen Kanälen.",
+    [PL_NOTICE_OFFER_DECLINED] = "In Ordnung, das Angebot {{offer.title}} kommt nicht wieder.",
+    [PL_NOTICE_OFFER_CLOSED] = "Dieses Angebot ist nicht mehr offen.",
+    [PL_NOTICE_CONSENT_GIVEN] = "Danke. Ich merke mir die Vorlieben auf allen Kanälen; „keine "
+                                "Personalisierung“ beendet das jederzeit.",
+    [PL_NOTICE_CONSENT_REFUSED] = "In Ordnung. Nach diesem Gespräch merke ich mir nichts.",
+    [PL_NOTICE_STOPPED] = "Erledigt: keine Personalisierung mehr, auf keinem Kanal. Was ich über "
+                          "Vorlieben gelernt hatte, ist gelöscht.",
+    [PL_NOTICE_FORGET_CONFIRM] = "Alles löschen, was ich gespeichert habe – auf allen Kanälen? "
+                                 "Das lässt sich nicht rückgängig machen. Bitte mit Ja oder Nein "
+                                 "antworten.",
+    [PL_NOTICE_FORGOTTEN] =
+        "Erledigt: Alles Gespeicherte ist gelöscht. Das nächste Gespräch beginnt ganz neu.",
+    [PL_NOTICE_FORGET_KEPT] = "In Ordnung, nichts wurde gelöscht.",
+    [PL_NOTICE_SUPPRESSED] = "Verstanden: keine Angebote mehr für %s, auf keinem Kanal.",
+    [PL_NOTICE_WHICH_CATEGORY] = "Für welche Angebote soll es keine mehr geben? Zum Beispiel: %s.",
+};
+
+/* How customers name category id: the first of its words. */
+static const char *category_name(const pl_bot_t *bot, const char *id)
+{
+    for (size_t c = 0; id != NULL && c < bot->ncategories; c++)
+        if (strcmp(bot->categories[c].id, id) == 0 && bot->categories[c].nwords > 0)
+            return bot->categories[c].words[0];
+    return id ? id : "";
+}
+
+int pl_notice_text(const pl_bot_t *bot, const cJSON *state, pl_notice_t n, const char *subject,
+                   pl_strbuf_t *out)
+{
+    if ((unsigned)n >= PL_NOTICE_COUNT)
+        return PL_EINVAL;
+    const char *text = (strcmp(bot->language, "de") == 0 ? de : en)[n];
+    const char *mark = strstr(text, "%s");
+    if (mark == NULL) {
+        pl_template_ctx_t ctx = {.bot = bot, .state = state};
+        ctx.offer = subject ? pl_offer_snapshot(state, subject) : NULL;
+        return pl_template_expand(text, &ctx, out);
+    }
+    int rc = pl_strbuf_append(out, text, (size_t)(mark - text));
+    if (n == PL_NOTICE_WHICH_CATEGORY) {
+        for (size_t c = 0; rc == 0 && c < bot->ncategories && c < 4; c++) {
+            if (c > 0)
+                rc = pl_strbuf_append(out, ", ", 2);
+            const char *name = category_name(bot, bot->categories[c].id);
+            if (rc == 0)
+                rc = pl_strbuf_append(out, name, strlen(name));
+        }
+    } else {
+        const char *name = category_name(bot, subject);
+        rc = pl_strbuf_append(out, name, strlen(name));
+    }
+    return rc ? rc : pl_strbuf_append(out, mark + 2, strlen(mark + 2));
+}
