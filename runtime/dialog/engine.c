@@ -781,8 +781,12 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     resolve_position(&t, &fi, &si);
     /* a yes/no question outside a flow is answered by the very next message, or never */
     cJSON *pending = cJSON_DetachItemFromObjectCaseSensitive(state, "pending");
-    int handled = answered_builtin(&t, get_str(pending, "kind"), get_str(pending, "offer"), fi, si);
+    const char *pkind = get_str(pending, "kind"), *poffer = get_str(pending, "offer");
+    /* the actions may name the offer after pending is gone: copies in scratch */
+    pkind = pkind ? pl_arena_strdup(scratch, pkind) : NULL;
+    poffer = poffer ? pl_arena_strdup(scratch, poffer) : NULL;
     cJSON_Delete(pending);
+    int handled = answered_builtin(&t, pkind, poffer, fi, si);
     if (!handled && fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_CONSENT) {
         handled = answered_consent(&t, fi, si);
         if (!handled)

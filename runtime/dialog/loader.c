@@ -561,6 +561,7 @@ static int load_bot(const char *path, const char *text, size_t len, int flags, p
         return PL_ENOMEM;
     }
     pl_arena_init(&bot->arena, 0);
+    bot->category_entity = -1;
     L->bot = bot;
     L->d = d;
     L->text = text;

@@ -258,7 +258,7 @@ static int check_interest(pl__loader_t *L, const pl_ynode_t *v)
         return 1;
     size_t n = bot->nintents;
     for (size_t e = 0; e < bot->nentities; e++)
-        for (size_t k = 0; k < bot->entities[e].nvalues; k++, n++)
+        for (size_t k = 0; (int)e != bot->category_entity && k < bot->entities[e].nvalues; k++, n++)
             if (strcmp(bot->entities[e].values[k].value, v->str) == 0)
                 return 1;
     const char **names = pl__alloc(L, n, sizeof(*names));
@@ -266,7 +266,7 @@ static int check_interest(pl__loader_t *L, const pl_ynode_t *v)
     for (size_t i = 0; names && i < bot->nintents; i++)
         names[m++] = bot->intents[i].id;
     for (size_t e = 0; names && e < bot->nentities; e++)
-        for (size_t k = 0; k < bot->entities[e].nvalues; k++)
+        for (size_t k = 0; (int)e != bot->category_entity && k < bot->entities[e].nvalues; k++)
             names[m++] = bot->entities[e].values[k].value;
     const char *guess = names ? pl_did_you_mean(v->str, names, m) : NULL;
     if (guess)

@@ -51,7 +51,9 @@ int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understandin
     if (u->intent >= 0)
         rc = bump(profile, bot->intents[u->intent].id, INTENT_WEIGHT);
     for (size_t i = 0; rc == 0 && i < u->nentities; i++)
-        if (bot->entities[u->entities[i].entity].kind == PL_ENTITY_LIST)
+        /* offer categories are found only to suppress them, not to profile anyone */
+        if (bot->entities[u->entities[i].entity].kind == PL_ENTITY_LIST &&
+            u->entities[i].entity != bot->category_entity)
             rc = bump(profile, u->entities[i].value, VALUE_WEIGHT);
     if (rc != 0)
         return rc;

@@ -79,7 +79,7 @@ check test-restart-needs-sqlite 2 "^tests/cli/broken-store.test.yaml:8:9: error:
   -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
 check test-one-action-per-turn 2 "^tests/cli/broken-store.test.yaml:14:9: error: a turn has one of 'user', 'accept' or 'decline', not several$" \
   -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
-check test-bad-offer-status 2 "^tests/cli/broken-store.test.yaml:17:31: error: an offer's status must be open, accepted, declined, expired or none$" \
+check test-bad-offer-status 2 "^tests/cli/broken-store.test.yaml:17:31: error: an offer's status must be open, accepted, declined, expired, withdrawn or none$" \
   -- "$parley" test "$bot" tests/cli/broken-store.test.yaml
 check test-bad-offer-terms 2 "^tests/cli/broken-store.test.yaml:18:51: error: unknown key 'valid_untill' in offer terms \(did you mean 'valid_until'\?\)$" \
   -- "$parley" test "$bot" tests/cli/broken-store.test.yaml

@@ -14,9 +14,11 @@
 #include "dialog/bot.h"
 #include "runtime.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A small bot that asks for a budget and confirms it: for tests about turns, not about bots. */
@@ -34,8 +36,22 @@
     "      - end: Noted, {{slot.budget}}.\n"
 
 static char th_dir[64];
+static pid_t th_dir_owner;
 
 #define TH_UNUSED __attribute__((unused))
+
+static int th_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* The temporary directory goes when the test program ends (not when a forked child does). */
+__attribute__((destructor)) static void th_cleanup(void)
+{
+    if (th_dir[0] != '\0' && getpid() == th_dir_owner)
+        nftw(th_dir, th_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* DIR/name, DIR being made once per process (static; the next call overwrites it). */
 TH_UNUSED static const char *th_path(const char *name)
@@ -44,6 +60,7 @@ TH_UNUSED static const char *th_path(const char *name)
     if (th_dir[0] == '\0') {
         snprintf(th_dir, sizeof(th_dir), "/tmp/parley-test-XXXXXX");
         assert_non_null(mkdtemp(th_dir));
+        th_dir_owner = getpid();
     }
     snprintf(path, sizeof(path), "%s/%s", th_dir, name);
     return path;
@@ -120,6 +137,25 @@ TH_UNUSED static char *th_db_fresh(void)
         unlink(p);
     }
     return th_db_spec();
+}
+
+/* Whether the scratch SQLite file or its write-ahead log holds these bytes anywhere. */
+TH_UNUSED static int th_db_contains(const char *needle)
+{
+    static char buf[4 << 20];
+    const char *suffix[] = {"", "-wal"};
+    int found = 0;
+    for (int i = 0; i < 2; i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s%s", th_db_path(), suffix[i]);
+        FILE *f = fopen(p, "rb");
+        if (f == NULL)
+            continue;
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        found |= memmem(buf, n, needle, strlen(needle)) != NULL;
+    }
+    return found;
 }
 
 /* Writes text to DIR/name and loads it as a runtime (bot and NLU index); fails the test,

@@ -63,7 +63,8 @@ static int is_none(const pl_ynode_t *n)
     return pl_ynode_is_null(n) || (n->kind == PL_Y_SCALAR && strcmp(n->str, "none") == 0);
 }
 
-static const char *const offer_statuses[] = {"open", "accepted", "declined", "expired", "none"};
+static const char *const offer_statuses[] = {"open",    "accepted",  "declined",
+                                             "expired", "withdrawn", "none"};
 static const char *const term_keys[] = {"price", "valid_until"};
 
 static int is_number(const char *s, double *out)
@@ -100,8 +101,8 @@ static int valid_offers(pl_test_run_t *r, const pl_ynode_t *n)
             j++;
         if (v->kind != PL_Y_SCALAR || j == PL_TEST_COUNT(offer_statuses))
             ok = pl_test_bad(r, v,
-                             "an offer's status must be open, accepted, declined, expired "
-                             "or none");
+                             "an offer's status must be open, accepted, declined, expired, "
+                             "withdrawn or none");
     }
     return ok;
 }
