@@ -3,6 +3,7 @@
  * 'ask') or the flow ends, and falls back with escalation when it did not understand. */
 #include "dialog/engine.h"
 #include "base/error.h"
+#include "dialog/cursors.h"
 #include "dialog/offers.h"
 #include "dialog/privacy.h"
 #include "dialog/yes_no.h"
@@ -570,11 +571,12 @@ static int answered_honestly(turn_t *t, int fi, int si, int wanted)
 /* ---- offers answered, privacy, yes/no questions ---- */
 
 /* The bot's question to the customer (a yes/no one that is not part of a flow): remembered
- * for the next message only. */
+ * for the next message on the same channel only. */
 static void remember_pending(turn_t *t, const char *kind, const char *offer)
 {
     cJSON *p = cJSON_CreateObject();
     if (p == NULL || !cJSON_AddStringToObject(p, "kind", kind) ||
+        !cJSON_AddStringToObject(p, "channel", pl_channel_name(t->in->channel)) ||
         (offer != NULL && !cJSON_AddStringToObject(p, "offer", offer))) {
         cJSON_Delete(p);
         t->oom = 1;
@@ -727,6 +729,80 @@ static int answered_consent(turn_t *t, int fi, int si)
     return 1;
 }
 
+/* ---- continuing on another channel ---- */
+
+static void resolve_position(turn_t *t, int *fi, int *si);
+
+/* The answer to "shall we continue where you left off there?". Returns 1 when answered. */
+static int answered_resume(turn_t *t, const char *pending, const char *from_name, int *fi,
+                           int *si)
+{
+    pl_channel_t from;
+    if (pending == NULL || strcmp(pending, "resume") != 0 || from_name == NULL ||
+        pl_channel_parse(from_name, &from) != 0)
+        return 0;
+    int answer = pl_yes_no(t->bot->language, t->in->text);
+    if (answer == 0)
+        return 0;
+    if (answer < 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(t->state, "cursors"),
+                                                from_name);
+        trace(t, "the customer does not continue where they left off on %s", from_name);
+        notice(t, PL_NOTICE_FRESH_START, NULL);
+        return 1;
+    }
+    if (pl_cursor_take(t->state, from) != 0)
+        t->oom = 1;
+    resolve_position(t, fi, si);
+    trace(t, "continued here where the customer left off on %s", from_name);
+    ask_again(t, *fi, *si);
+    return 1;
+}
+
+/* A message that answers the question another channel waits at ("900 euros" by voice after
+ * the web asked for the budget) continues that conversation here. */
+static void continued_elsewhere(turn_t *t, int *fi, int *si)
+{
+    pl_channel_t from;
+    const cJSON *c = pl_cursor_elsewhere(t->state, t->in->channel, t->in->now_ms, &from);
+    int f = c ? pl_bot_flow(t->bot, get_str(c, "flow")) : -1;
+    int s = f >= 0 ? pl_flow_step(&t->bot->flows[f], get_str(c, "step")) : -1;
+    if (s < 0 || t->bot->flows[f].steps[s].kind != PL_STEP_ASK)
+        return;
+    int entity = t->bot->slots[t->bot->flows[f].steps[s].slot].entity;
+    size_t i = 0;
+    while (entity >= 0 && i < t->in->nentities && t->in->entities[i].entity != entity)
+        i++;
+    if (entity < 0 || i == t->in->nentities)
+        return;
+    if (pl_cursor_take(t->state, from) != 0)
+        t->oom = 1;
+    resolve_position(t, fi, si);
+    trace(t, "continued here where the customer left off on %s", pl_channel_name(from));
+}
+
+/* When another channel still waits at a question and nothing else goes on here, the bot
+ * offers to continue there — once per question. */
+static void offer_to_resume(turn_t *t)
+{
+    pl_channel_t from;
+    cJSON *c = (cJSON *)pl_cursor_elsewhere(t->state, t->in->channel, t->in->now_ms, &from);
+    if (c == NULL || get_str(t->state, "flow") != NULL ||
+        cJSON_GetObjectItemCaseSensitive(t->state, "pending") != NULL ||
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "resume_offered")))
+        return;
+    if (!cJSON_AddTrueToObject(c, "resume_offered")) {
+        t->oom = 1;
+        return;
+    }
+    const char *name = pl_channel_name(from);
+    trace(t, "offered to continue where the customer left off on %s", name);
+    notice(t, PL_NOTICE_RESUME, name);
+    t->out->items[t->out->n - 1].quick_replies = yes_no(t->bot);
+    t->out->items[t->out->n - 1].nquick_replies = 2;
+    remember_pending(t, "resume", name);
+}
+
 /* The position stored in state, resolved against this bot. Reports in the trace when the
  * bot changed under the conversation. */
 static void resolve_position(turn_t *t, int *fi, int *si)
@@ -775,18 +851,25 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
             t.oom = 1;
     }
 
-    if (pl_offers_expire(state, in->now_ms) != 0)
+    if (pl_offers_expire(state, in->now_ms) != 0 || pl_cursor_enter(state, in->channel) != 0)
         t.oom = 1;
     int fi, si;
     resolve_position(&t, &fi, &si);
     /* a yes/no question outside a flow is answered by the very next message, or never */
-    cJSON *pending = cJSON_DetachItemFromObjectCaseSensitive(state, "pending");
+    /* asked on another channel, it stays for that channel: a yes here does not answer it */
+    const char *pch = get_str(cJSON_GetObjectItemCaseSensitive(state, "pending"), "channel");
+    cJSON *pending = pch == NULL || strcmp(pch, pl_channel_name(in->channel)) == 0
+                         ? cJSON_DetachItemFromObjectCaseSensitive(state, "pending")
+                         : NULL;
     const char *pkind = get_str(pending, "kind"), *poffer = get_str(pending, "offer");
     /* the actions may name the offer after pending is gone: copies in scratch */
     pkind = pkind ? pl_arena_strdup(scratch, pkind) : NULL;
     poffer = poffer ? pl_arena_strdup(scratch, poffer) : NULL;
     cJSON_Delete(pending);
-    int handled = answered_builtin(&t, pkind, poffer, fi, si);
+    int handled = answered_resume(&t, pkind, poffer, &fi, &si);
+    if (!handled && fi < 0)
+        continued_elsewhere(&t, &fi, &si);
+    handled = handled || answered_builtin(&t, pkind, poffer, fi, si);
     if (!handled && fi >= 0 && si >= 0 && bot->flows[fi].steps[si].kind == PL_STEP_CONSENT) {
         handled = answered_consent(&t, fi, si);
         if (!handled)
@@ -862,5 +945,9 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     const char *left = get_str(cJSON_GetObjectItemCaseSensitive(state, "pending"), "kind");
     if (get_str(state, "flow") != NULL && left != NULL && strcmp(left, "offer") == 0)
         cJSON_DeleteItemFromObjectCaseSensitive(state, "pending");
+    if (!handled)
+        offer_to_resume(&t);
+    if (pl_cursor_leave(state, in->channel, in->now_ms) != 0)
+        t.oom = 1;
     return t.oom ? PL_ENOMEM : 0;
 }

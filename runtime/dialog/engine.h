@@ -64,6 +64,8 @@ typedef enum {
     PL_NOTICE_FORGET_KEPT, /* the customer said no: nothing was deleted */
     PL_NOTICE_SUPPRESSED,  /* no more offers of category `offer` */
     PL_NOTICE_WHICH_CATEGORY,
+    PL_NOTICE_RESUME,      /* continue where you left off on channel `offer`? */
+    PL_NOTICE_FRESH_START, /* the customer did not want to continue */
     PL_NOTICE_COUNT
 } pl_notice_t;
 

@@ -26,6 +26,8 @@ static const char *const en[PL_NOTICE_COUNT] = {
     [PL_NOTICE_FORGET_KEPT] = "All right, I have not deleted anything.",
     [PL_NOTICE_SUPPRESSED] = "Understood: no more offers for %s, on any channel.",
     [PL_NOTICE_WHICH_CATEGORY] = "Which offers would you rather not get any more? For example: %s.",
+    [PL_NOTICE_RESUME] = "Shall we continue where you left off %s?",
+    [PL_NOTICE_FRESH_START] = "All right, we start afresh.",
 };
 static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_OFFER_ACCEPTED] = "Danke! Notiert: {{offer.title}} für {{offer.price}} ist "
@@ -45,6 +47,8 @@ static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_FORGET_KEPT] = "In Ordnung, nichts wurde gelöscht.",
     [PL_NOTICE_SUPPRESSED] = "Verstanden: keine Angebote mehr für %s, auf keinem Kanal.",
     [PL_NOTICE_WHICH_CATEGORY] = "Für welche Angebote soll es keine mehr geben? Zum Beispiel: %s.",
+    [PL_NOTICE_RESUME] = "Sollen wir da weitermachen, wo wir %s aufgehört haben?",
+    [PL_NOTICE_FRESH_START] = "In Ordnung, wir fangen neu an.",
 };
 
 /* How customers name category id: the first of its words. */
@@ -54,6 +58,17 @@ static const char *category_name(const pl_bot_t *bot, const char *id)
         if (strcmp(bot->categories[c].id, id) == 0 && bot->categories[c].nwords > 0)
             return bot->categories[c].words[0];
     return id ? id : "";
+}
+
+/* Where the customer was, as a phrase: "on the website", "am Telefon". */
+static const char *place(const pl_bot_t *bot, const char *channel)
+{
+    static const char *const en_places[] = {"on the website", "in the app", "on the phone"};
+    static const char *const de_places[] = {"auf der Webseite", "in der App", "am Telefon"};
+    pl_channel_t ch;
+    if (channel == NULL || pl_channel_parse(channel, &ch) != 0)
+        return "";
+    return (strcmp(bot->language, "de") == 0 ? de_places : en_places)[ch];
 }
 
 int pl_notice_text(const pl_bot_t *bot, const cJSON *state, pl_notice_t n, const char *subject,
@@ -69,7 +84,10 @@ int pl_notice_text(const pl_bot_t *bot, const cJSON *state, pl_notice_t n, const
         return pl_template_expand(text, &ctx, out);
     }
     int rc = pl_strbuf_append(out, text, (size_t)(mark - text));
-    if (n == PL_NOTICE_WHICH_CATEGORY) {
+    if (n == PL_NOTICE_RESUME) {
+        const char *name = place(bot, subject);
+        rc = rc ? rc : pl_strbuf_append(out, name, strlen(name));
+    } else if (n == PL_NOTICE_WHICH_CATEGORY) {
         for (size_t c = 0; rc == 0 && c < bot->ncategories && c < 4; c++) {
             if (c > 0)
                 rc = pl_strbuf_append(out, ", ", 2);

@@ -616,16 +616,25 @@ static void engine_presents_an_offer_snapshot_again_until_it_expires_then_never(
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "channel")), "web");
 }
 
+/* Changes the position the web channel waits at, as a reloaded bot would find it. */
+static void set_position(conv_t *c, const char *key, const char *value)
+{
+    cJSON *web = cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "cursors"), "web");
+    assert_non_null(web);
+    cJSON_ReplaceItemInObject(web, key, cJSON_CreateString(value));
+    cJSON_ReplaceItemInObject(c->state, key, cJSON_CreateString(value));
+}
+
 static void engine_restarts_the_flow_when_its_step_vanished_after_a_reload(void **state)
 {
     conv_t *c = *state;
     turn(c, "I want a camera", "buy", PL_CHANNEL_WEB, NULL, 0);
-    cJSON_ReplaceItemInObject(c->state, "step", cJSON_CreateString("renamed_away"));
+    set_position(c, "step", "renamed_away");
     turn(c, "hello?", NULL, PL_CHANNEL_WEB, NULL, 0);
     assert_true(c->out.ntrace >= 1);
     assert_non_null(strstr(c->out.trace[0], "step 'renamed_away' no longer exists"));
     assert_string_equal(first_text(c, 0), "What is your budget?");
-    cJSON_ReplaceItemInObject(c->state, "flow", cJSON_CreateString("gone"));
+    set_position(c, "flow", "gone");
     turn(c, "hello?", NULL, PL_CHANNEL_WEB, NULL, 0);
     assert_non_null(strstr(c->out.trace[0], "flow 'gone' no longer exists"));
     assert_string_equal(first_text(c, 0), "Sorry?");
@@ -710,12 +719,12 @@ static void engine_restarts_when_its_position_is_no_longer_a_question(void **sta
 {
     conv_t *c = *state;
     turn(c, "I want a camera", "buy", PL_CHANNEL_WEB, NULL, 0);
-    cJSON_ReplaceItemInObject(c->state, "step", cJSON_CreateString("cheap")); /* a 'say' now */
+    set_position(c, "step", "cheap"); /* a 'say' now */
     turn(c, "hm", NULL, PL_CHANNEL_WEB, NULL, 0);
     assert_non_null(strstr(c->out.trace[0], "is no longer a question"));
     assert_string_equal(first_text(c, 0), "What is your budget?");
     /* a restart gives way to what the customer asks for */
-    cJSON_ReplaceItemInObject(c->state, "step", cJSON_CreateString("gone"));
+    set_position(c, "step", "gone");
     turn(c, "a person please", "human", PL_CHANNEL_WEB, NULL, 0);
     assert_int_equal(c->out.items[0].kind, PL_ACT_HANDOFF);
 }
