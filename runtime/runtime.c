@@ -88,15 +88,18 @@ static uint64_t turn_seed(const cJSON *state)
 /* Behavioural signals (persona evidence and address form, the interest profile) may be used
  * for the bot's signal_max_age after the last message that gave any; older ones are purged
  * before this message is read, so nothing stale personalises a reply. Without consent to
- * personalisation they last one conversation only (until a pause of PL_CONVERSATION_GAP_MS).
- * "signals_at" is when they were last added to. */
+ * personalisation, what the bot learnt and the conversation itself (slots, where it waits)
+ * last one conversation only: until a pause of PL_CONVERSATION_GAP_MS. "signals_at" is when
+ * the last message came. */
 static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
 {
     cJSON *at = cJSON_GetObjectItemCaseSensitive(state, "signals_at");
-    int64_t keep = pl_consent_given(state, PL_CONSENT_PERSONALISATION) ? bot->signal_max_age_ms
-                                                                        : PL_CONVERSATION_GAP_MS;
+    int consent = pl_consent_given(state, PL_CONSENT_PERSONALISATION);
+    int64_t keep = consent ? bot->signal_max_age_ms : PL_CONVERSATION_GAP_MS;
     if (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble > keep) {
         pl_personal_purge(state);
+        if (!consent)
+            pl_conversation_forget(state);
         at = NULL;
     }
     if (cJSON_IsNumber(at)) {

@@ -79,6 +79,8 @@ typedef struct {
     const char **quick_replies;
     size_t nquick_replies;
     int max_attempts; /* asks before giving up */
+    pl_text_t confirm; /* nvariants > 0: a yes/no question that confirms the value */
+    int profile_name;  /* once confirmed, the value is the customer's name in the profile */
     pl_pos_t pos;
 } pl_slot_t;
 

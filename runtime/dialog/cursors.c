@@ -2,7 +2,7 @@
 #include "dialog/cursors.h"
 #include "base/error.h"
 
-static const char *const fields[] = {"flow", "step", "attempts"};
+static const char *const fields[] = {"flow", "step", "attempts", "confirming"};
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* Copies fields of from into to (replacing what to has; a field from lacks is removed). */

@@ -138,6 +138,41 @@ static const cJSON *slot_value(turn_t *t, const char *slot)
     return (cJSON_IsString(v) || cJSON_IsNumber(v)) ? v : NULL;
 }
 
+/* Notes when and where a fact was learnt: state.facts[key] = {at, channel[, confirmed]}. */
+static void note_fact(turn_t *t, const char *key, int confirmed)
+{
+    cJSON *facts = obj(t, "facts");
+    cJSON *f = cJSON_CreateObject();
+    if (facts == NULL || f == NULL || !cJSON_AddNumberToObject(f, "at", (double)t->in->now_ms) ||
+        !cJSON_AddStringToObject(f, "channel", pl_channel_name(t->in->channel)) ||
+        (confirmed && !cJSON_AddTrueToObject(f, "confirmed"))) {
+        cJSON_Delete(f);
+        t->oom = 1;
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(facts, key);
+    if (!cJSON_AddItemToObject(facts, key, f)) {
+        cJSON_Delete(f);
+        t->oom = 1;
+    }
+}
+
+static void note_slot(turn_t *t, const pl_slot_t *slot)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "slots.%s", slot->id);
+    note_fact(t, key, 0);
+}
+
+static int slot_confirmed(turn_t *t, const pl_slot_t *slot)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "slots.%s", slot->id);
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t->state, "facts"), key),
+        "confirmed"));
+}
+
 /* Fills slot from this turn's entities (or free text when asked). Returns 1 when filled. */
 static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
 {
@@ -167,6 +202,7 @@ static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
             return 0;
         }
         set_str(t, slots, slot->id, v);
+        note_slot(t, slot);
         return 1;
     }
     const pl_entity_t *en = &t->bot->entities[slot->entity];
@@ -189,6 +225,7 @@ static int fill_slot(turn_t *t, const pl_slot_t *slot, int asked)
             else if (cur != NULL)
                 cJSON_DeleteItemFromObjectCaseSensitive(cur, slot->id);
         }
+        note_slot(t, slot);
         /* the same words fill one slot only: "300 dollars" is a budget, not also a count */
         for (size_t j = 0; j < in->nentities && j < sizeof(t->used); j++)
             if (in->entities[j].start < m->end && m->start < in->entities[j].end)
@@ -366,6 +403,16 @@ static void ask(turn_t *t, const pl_flow_t *f, const pl_step_t *st, int again)
     set_position(t, f, st);
 }
 
+static const char *const *yes_no(const pl_bot_t *bot);
+
+/* "Shall I call you Alex?": the value waits for the customer's yes at this step. */
+static void ask_confirmation(turn_t *t, const pl_flow_t *f, const pl_step_t *st)
+{
+    emit(t, PL_ACT_SAY, &t->bot->slots[st->slot].confirm, yes_no(t->bot), 2, NULL);
+    set_str(t, t->state, "confirming", t->bot->slots[st->slot].id);
+    set_position(t, f, st);
+}
+
 /* Notes in state that the conversation was handed to a person: when, where, from which flow. */
 static void record_handoff(turn_t *t, const char *from)
 {
@@ -408,6 +455,12 @@ static void run(turn_t *t, int fi, int si)
             emit(t, PL_ACT_SAY, &st->text, st->quick_replies, st->nquick_replies, NULL);
             break;
         case PL_STEP_ASK:
+            if (slot_value(t, bot->slots[st->slot].id) != NULL &&
+                bot->slots[st->slot].confirm.nvariants > 0 &&
+                !slot_confirmed(t, &bot->slots[st->slot])) {
+                ask_confirmation(t, f, st);
+                return;
+            }
             if (slot_value(t, bot->slots[st->slot].id) != NULL) {
                 trace(t, "slot '%s' already filled; step '%s' skipped", bot->slots[st->slot].id,
                       st->id);
@@ -462,6 +515,17 @@ static void run(turn_t *t, int fi, int si)
         trace(t, "more than %d steps in one turn; the flow was stopped", STEP_BUDGET);
         set_position(t, NULL, NULL);
     }
+}
+
+/* Goes on after the step the conversation waited at: its jump, or the next step. */
+static void run_after(turn_t *t, int fi, int si)
+{
+    const pl_step_t *st = &t->bot->flows[fi].steps[si];
+    if (st->has_next)
+        follow(&fi, &si, &st->next);
+    else
+        si++;
+    run(t, fi, si);
 }
 
 static void start_flow(turn_t *t, int fi)
@@ -720,12 +784,47 @@ static int answered_consent(turn_t *t, int fi, int si)
         t->oom = 1;
     trace(t, "consent to personalisation %s", yes ? "given" : "refused");
     notice(t, yes ? PL_NOTICE_CONSENT_GIVEN : PL_NOTICE_CONSENT_REFUSED, NULL);
-    const pl_step_t *st = &t->bot->flows[fi].steps[si];
-    if (st->has_next)
-        follow(&fi, &si, &st->next);
-    else
-        si++;
-    run(t, fi, si);
+    run_after(t, fi, si);
+    return 1;
+}
+
+/* ---- confirmed slots and the profile ---- */
+
+/* The customer's yes or no to "Shall I call you Alex?". Returns 1 when answered; anything
+ * else is a new answer to the question itself. */
+static int answered_confirmation(turn_t *t, int fi, int si)
+{
+    const char *confirming = get_str(t->state, "confirming");
+    if (fi < 0 || si < 0 || confirming == NULL)
+        return 0;
+    const pl_flow_t *f = &t->bot->flows[fi];
+    const pl_step_t *st = &f->steps[si];
+    const pl_slot_t *slot = st->kind == PL_STEP_ASK ? &t->bot->slots[st->slot] : NULL;
+    int answer = pl_yes_no(t->bot->language, t->in->text);
+    if (slot == NULL || strcmp(slot->id, confirming) != 0 || answer == 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(t->state, "confirming");
+        return 0;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(t->state, "confirming");
+    if (answer < 0) {
+        trace(t, "the customer did not confirm slot '%s'; asked again", slot->id);
+        cJSON_DeleteItemFromObjectCaseSensitive(obj(t, "slots"), slot->id);
+        ask(t, f, st, 1);
+        return 1;
+    }
+    char key[160];
+    snprintf(key, sizeof(key), "slots.%s", slot->id);
+    note_fact(t, key, 1);
+    const cJSON *v = slot_value(t, slot->id);
+    if (slot->profile_name && cJSON_IsString(v)) {
+        /* a name is used only once the customer said it is theirs */
+        set_str(t, obj(t, "profile"), "name", v->valuestring);
+        note_fact(t, "profile.name", 1);
+        trace(t, "the customer confirmed their name; it is in the profile");
+    } else {
+        trace(t, "the customer confirmed slot '%s'", slot->id);
+    }
+    run_after(t, fi, si);
     return 1;
 }
 
@@ -867,6 +966,7 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
     poffer = poffer ? pl_arena_strdup(scratch, poffer) : NULL;
     cJSON_Delete(pending);
     int handled = answered_resume(&t, pkind, poffer, &fi, &si);
+    handled = handled || answered_confirmation(&t, fi, si);
     if (!handled && fi < 0)
         continued_elsewhere(&t, &fi, &si);
     handled = handled || answered_builtin(&t, pkind, poffer, fi, si);
@@ -901,6 +1001,10 @@ int pl_engine_turn(const pl_bot_t *bot, cJSON *state, const pl_input_t *in, pl_a
         if (!filled && slot->entity >= 0 &&
             answered_honestly(&t, fi, si, wanted == fi ? -1 : wanted)) {
             /* answered; the question stands */
+        } else if (filled && slot->confirm.nvariants > 0) {
+            trace(&t, "filled slot '%s'; asking the customer to confirm it", slot->id);
+            set_num(&t, state, "misunderstood", 0);
+            ask_confirmation(&t, f, st);
         } else if (filled) {
             trace(&t, "filled slot '%s'", slot->id);
             fill_flow_slots(&t, f);

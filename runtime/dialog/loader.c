@@ -490,8 +490,8 @@ static const char **read_quick_replies(pl__loader_t *L, const pl_ynode_t *n, siz
 
 static void read_slots(pl__loader_t *L, const section_t *s)
 {
-    static const char *const keys[] = {"entity",   "type",          "prompt",
-                                       "reprompt", "quick_replies", "attempts"};
+    static const char *const keys[] = {"entity",        "type",     "prompt",  "reprompt",
+                                       "quick_replies", "attempts", "confirm", "profile"};
     pl_bot_t *bot = L->bot;
     bot->slots = pl__alloc(L, s->n, sizeof(*bot->slots));
     if (bot->slots == NULL)
@@ -541,6 +541,21 @@ static void read_slots(pl__loader_t *L, const section_t *s)
             pl__read_text(L, re, &sl->reprompt, "'reprompt'");
         sl->quick_replies =
             read_quick_replies(L, pl_ymap_get(v, "quick_replies"), &sl->nquick_replies);
+        const pl_ynode_t *confirm = pl_ymap_get(v, "confirm"), *profile = pl_ymap_get(v, "profile");
+        if (confirm != NULL)
+            pl__read_text(L, confirm, &sl->confirm, "'confirm'");
+        if (profile != NULL && pl__want_text(L, profile, "'profile'")) {
+            if (strcmp(profile->str, "name") != 0)
+                pl__err(L, profile, "'profile: %s' is not known; the profile keeps 'name'",
+                        profile->str);
+            else if (confirm == NULL)
+                pl__err(L, profile,
+                        "a name goes into the profile only once the customer confirmed it; add "
+                        "'confirm:', e.g. \"Shall I call you {{slot.%s}}?\"",
+                        sl->id);
+            else
+                sl->profile_name = 1;
+        }
         const pl_ynode_t *att = pl_ymap_get(v, "attempts");
         long a;
         if (att != NULL && pl__want_int(L, att, "'attempts'", 1, 10, &a))

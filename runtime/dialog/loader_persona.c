@@ -175,6 +175,7 @@ static void each_text(pl__loader_t *L, void (*fn)(pl__loader_t *, const pl_text_
     for (size_t s = 0; s < bot->nslots; s++) {
         fn(L, &bot->slots[s].prompt);
         fn(L, &bot->slots[s].reprompt);
+        fn(L, &bot->slots[s].confirm);
     }
     for (size_t o = 0; o < bot->noffers; o++)
         fn(L, &bot->offers[o].text);

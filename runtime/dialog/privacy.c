@@ -61,9 +61,21 @@ int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl
 void pl_personal_purge(cJSON *state)
 {
     static const char *const learnt[] = {"persona", "interests", "interest", "signals_at",
-                                         "returning"};
+                                         "returning", "profile"};
     for (size_t i = 0; i < sizeof(learnt) / sizeof(learnt[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(state, learnt[i]);
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "facts"),
+                                            "profile.name");
+}
+
+void pl_conversation_forget(cJSON *state)
+{
+    static const char *const memory[] = {"slots",    "slot_currency", "facts",
+                                         "cursors",  "flow",          "step",
+                                         "attempts", "pending",       "misunderstood",
+                                         "confirming"};
+    for (size_t i = 0; i < sizeof(memory) / sizeof(memory[0]); i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, memory[i]);
 }
 
 int pl_suppressed(const cJSON *state, const char *category)

@@ -20,8 +20,13 @@ int pl_consent_given(const cJSON *state, const char *name);
 int pl_consent_answered(const cJSON *state, const char *name);
 /* Records the customer's answer. 0 or PL_ENOMEM. */
 int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl_channel_t ch);
-/* Drops what personalisation learnt: persona and its evidence, the interest profile. */
+/* Drops what personalisation learnt: persona and its evidence, the interest profile, the
+ * profile. */
 void pl_personal_purge(cJSON *state);
+/* Drops the memory of the conversation: slots and their facts, where it waits on every
+ * channel, open yes/no questions. Offers, consent and suppressions stay: they are promises
+ * and the customer's own choices. For customers without consent, after a pause. */
+void pl_conversation_forget(cJSON *state);
 /* 1 when offers of category are suppressed. */
 int pl_suppressed(const cJSON *state, const char *category);
 /* Suppresses category and withdraws its open offers. 0 or PL_ENOMEM. */

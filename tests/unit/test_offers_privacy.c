@@ -125,6 +125,10 @@ static void offers_respect_channel_end_date_and_eligibility(void **state)
     const cJSON *until = cJSON_GetObjectItem(pl_offer_snapshot(c->state, "summer"), "valid_until");
     assert_true(until->valuedouble == (double)(T0 + 3 * DAY - 1));
     c->now = T0 + 3 * DAY;
+    /* days later, slots are still known only to customers who agreed to be remembered */
+    assert_int_equal(pl_consent_set(c->state, PL_CONSENT_PERSONALISATION, 1, c->now,
+                                    PL_CHANNEL_WEB),
+                     0);
     cJSON_AddItemToObject(cJSON_AddObjectToObject(c->state, "slots"), "budget",
                           cJSON_CreateNumber(2500));
     say(c, PL_CHANNEL_APP, "show me your deals");
