@@ -173,7 +173,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
                     pl_arena_t *scratch, pl_turn_t *out)
 {
     int message = ev->kind == PL_EVENT_MESSAGE;
-    if (!message && (ev->kind != PL_EVENT_ACCEPT_OFFER && ev->kind != PL_EVENT_DECLINE_OFFER))
+    if ((unsigned)ev->kind > PL_EVENT_LINK_RESULT)
         return PL_EINVAL;
     if (!message && (ev->offer == NULL || strlen(ev->offer) > 128))
         return PL_EINVAL;
@@ -227,6 +227,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
         if (next == NULL)
             rc = PL_ENOMEM;
     }
+    out->link_code = out->actions.link_code;
     if (rc != 0) {
         cJSON_Delete(next);
         return rc;

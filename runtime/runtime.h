@@ -53,6 +53,7 @@ typedef struct {
     pl_actions_t actions;
     pl_reply_t reply;
     int erase; /* the customer confirmed "forget me": the caller erases them, not saves */
+    int link_code; /* the customer asked for a link code: the caller may show one */
 } pl_turn_t;
 
 /* Runs one turn on the conversation state *state (a cJSON object the caller owns; an empty

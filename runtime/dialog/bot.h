@@ -285,6 +285,8 @@ typedef struct {
 #define PL_INTENT_STOP_PERSONALISING "stop_personalising"
 #define PL_INTENT_FORGET_ME "forget_me"
 #define PL_INTENT_NOT_INTERESTED "not_interested"
+/* A code to link another channel (voice) to this customer: */
+#define PL_INTENT_LINK_CHANNEL "link_channel"
 /* 1 when id names a built-in intent. */
 int pl_builtin_intent(const char *id);
 

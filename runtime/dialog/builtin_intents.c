@@ -111,6 +111,22 @@ static const char *const notint_de[] = {"das interessiert mich nicht mehr",
                                         "ich will dazu keine Angebote mehr",
                                         "ich habe kein Interesse mehr an diesen Angeboten",
                                         NULL};
+/* A code for linking the voice assistant (or another device) to the signed-in customer. */
+static const char *const link_en[] = {"link my voice assistant",
+                                      "connect my account to the voice assistant",
+                                      "give me a code to link my speaker",
+                                      "I want to use you on my smart speaker too",
+                                      "link this account to my phone",
+                                      "how do I connect Alexa to my account",
+                                      NULL};
+static const char *const link_de[] = {"Sprachassistent verknüpfen",
+                                      "mein Konto mit dem Sprachassistenten verbinden",
+                                      "Code zum Verknüpfen meines Lautsprechers",
+                                      "ich will dich auch auf meinem smarten Lautsprecher nutzen",
+                                      "wie verbinde ich Alexa mit meinem Konto",
+                                      "Gerät mit meinem Konto verknüpfen",
+                                      NULL};
+
 static const builtin_t builtins[] = {
     {PL_INTENT_WHAT_CAN_YOU_DO, can_en, can_de},
     {PL_INTENT_ARE_YOU_A_BOT, bot_en, bot_de},
@@ -118,6 +134,7 @@ static const builtin_t builtins[] = {
     {PL_INTENT_STOP_PERSONALISING, stop_en, stop_de},
     {PL_INTENT_FORGET_ME, forget_en, forget_de},
     {PL_INTENT_NOT_INTERESTED, notint_en, notint_de},
+    {PL_INTENT_LINK_CHANNEL, link_en, link_de},
 };
 
 int pl_builtin_intent(const char *id)

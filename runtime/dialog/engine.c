@@ -703,14 +703,46 @@ static int is_intent(turn_t *t, const char *id)
     return t->in->intent >= 0 && strcmp(t->bot->intents[t->in->intent].id, id) == 0;
 }
 
+/* What the session did with a link code: shown one, or linked this channel (or not). */
+static void answered_link(turn_t *t, const pl_input_t *in)
+{
+    const char *what = in->offer ? in->offer : "";
+    if (in->kind == PL_EVENT_LINK_CODE) {
+        trace(t, what[0] ? "showed a link code" : "no link code: the customer is not signed in");
+        notice(t, what[0] ? PL_NOTICE_LINK_CODE : PL_NOTICE_LINK_SIGN_IN, what);
+        return;
+    }
+    pl_notice_t n = strcmp(what, "linked") == 0    ? PL_NOTICE_LINKED
+                    : strcmp(what, "limited") == 0 ? PL_NOTICE_LINK_LIMITED
+                                                   : PL_NOTICE_LINK_DENIED;
+    trace(t, "link code said: %s", n == PL_NOTICE_LINKED    ? "this channel is linked"
+                                   : n == PL_NOTICE_LINK_LIMITED ? "too many wrong codes"
+                                                                 : "not a valid code");
+    notice(t, n, NULL);
+}
+
 /* Offer buttons, answers to the bot's last yes/no question, and the privacy requests every
  * channel understands. Returns 1 when the message was answered here. */
 static int answered_builtin(turn_t *t, const char *pending, const char *pending_offer, int fi,
                             int si)
 {
     const pl_input_t *in = t->in;
+    if (in->kind == PL_EVENT_LINK_CODE || in->kind == PL_EVENT_LINK_RESULT) {
+        answered_link(t, in);
+        ask_again(t, fi, si);
+        return 1;
+    }
     if (in->kind != PL_EVENT_MESSAGE) {
         answer_offer(t, in->offer, in->kind == PL_EVENT_ACCEPT_OFFER);
+        ask_again(t, fi, si);
+        return 1;
+    }
+    if (is_intent(t, PL_INTENT_LINK_CHANNEL)) {
+        /* the session shows a code when the customer is signed in; until then, or without a
+         * session, the honest answer is that they must sign in first */
+        trace(t, "a code to link another channel was asked for");
+        notice(t, PL_NOTICE_LINK_SIGN_IN, NULL);
+        t->out->link_code = 1;
         ask_again(t, fi, si);
         return 1;
     }

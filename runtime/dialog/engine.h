@@ -22,9 +22,17 @@ typedef struct {
     size_t start, end;    /* byte span in the original text */
 } pl_entity_match_t;
 
-/* What the customer did: wrote a message (the default), or pressed accept or decline on an
- * offer card (channels with buttons; voice customers say it instead). */
-typedef enum { PL_EVENT_MESSAGE, PL_EVENT_ACCEPT_OFFER, PL_EVENT_DECLINE_OFFER } pl_event_kind_t;
+/* What happened: the customer wrote a message (the default) or pressed accept or decline on
+ * an offer card (channels with buttons; voice customers say it instead); or the session
+ * linked channels: a link code to show (`offer` holds it, "" when the customer must sign in
+ * first), or the outcome of a code the customer said ("linked", "denied", "limited"). */
+typedef enum {
+    PL_EVENT_MESSAGE,
+    PL_EVENT_ACCEPT_OFFER,
+    PL_EVENT_DECLINE_OFFER,
+    PL_EVENT_LINK_CODE,
+    PL_EVENT_LINK_RESULT
+} pl_event_kind_t;
 
 /* What the NLU understood of one message, plus the turn's context. */
 typedef struct {
@@ -66,6 +74,11 @@ typedef enum {
     PL_NOTICE_WHICH_CATEGORY,
     PL_NOTICE_RESUME,      /* continue where you left off on channel `offer`? */
     PL_NOTICE_FRESH_START, /* the customer did not want to continue */
+    PL_NOTICE_LINK_CODE,   /* the code `offer`, to say on another channel */
+    PL_NOTICE_LINK_SIGN_IN,
+    PL_NOTICE_LINKED,
+    PL_NOTICE_LINK_DENIED,
+    PL_NOTICE_LINK_LIMITED,
     PL_NOTICE_COUNT
 } pl_notice_t;
 
@@ -91,6 +104,7 @@ typedef struct {
     size_t ntrace;
     int understood; /* 0 when the turn ended in the fallback */
     int erase;      /* the customer confirmed "forget me": erase them everywhere */
+    int link_code;  /* the customer asked for a code to link another channel */
 } pl_actions_t;
 
 /* The conversation state keeps who the customer seems to be in one object, "persona":

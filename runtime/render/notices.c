@@ -28,6 +28,15 @@ static const char *const en[PL_NOTICE_COUNT] = {
     [PL_NOTICE_WHICH_CATEGORY] = "Which offers would you rather not get any more? For example: %s.",
     [PL_NOTICE_RESUME] = "Shall we continue where you left off %s?",
     [PL_NOTICE_FRESH_START] = "All right, we start afresh.",
+    [PL_NOTICE_LINK_CODE] = "Your code is %s. Within 10 minutes, say \"my code is\" and these six "
+                            "digits to the assistant on your other device; the code works once.",
+    [PL_NOTICE_LINK_SIGN_IN] = "To link another device, please sign in on the website or in the "
+                               "app first, then ask me there.",
+    [PL_NOTICE_LINKED] = "Done: this device is now linked to your account. Offers and settings "
+                         "are the same everywhere.",
+    [PL_NOTICE_LINK_DENIED] = "That code did not work. Please check it, or ask for a new code on "
+                              "the website or in the app.",
+    [PL_NOTICE_LINK_LIMITED] = "Too many wrong codes. Please wait 15 minutes and try again.",
 };
 static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_OFFER_ACCEPTED] = "Danke! Notiert: {{offer.title}} für {{offer.price}} ist "
@@ -49,6 +58,15 @@ static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_WHICH_CATEGORY] = "Für welche Angebote soll es keine mehr geben? Zum Beispiel: %s.",
     [PL_NOTICE_RESUME] = "Sollen wir da weitermachen, wo wir %s aufgehört haben?",
     [PL_NOTICE_FRESH_START] = "In Ordnung, wir fangen neu an.",
+    [PL_NOTICE_LINK_CODE] = "Der Code lautet %s. Innerhalb von 10 Minuten auf dem anderen Gerät "
+                            "„mein Code ist“ und die sechs Ziffern sagen; der Code gilt einmal.",
+    [PL_NOTICE_LINK_SIGN_IN] = "Zum Verknüpfen eines weiteren Geräts bitte zuerst auf der Webseite "
+                               "oder in der App anmelden und dort noch einmal fragen.",
+    [PL_NOTICE_LINKED] = "Erledigt: Dieses Gerät ist jetzt mit dem Konto verknüpft. Angebote und "
+                         "Einstellungen sind überall dieselben.",
+    [PL_NOTICE_LINK_DENIED] = "Dieser Code hat nicht funktioniert. Bitte prüfen oder auf der "
+                              "Webseite oder in der App einen neuen Code anfordern.",
+    [PL_NOTICE_LINK_LIMITED] = "Zu viele falsche Codes. Bitte in 15 Minuten noch einmal versuchen.",
 };
 
 /* How customers name category id: the first of its words. */
@@ -87,6 +105,15 @@ int pl_notice_text(const pl_bot_t *bot, const cJSON *state, pl_notice_t n, const
     if (n == PL_NOTICE_RESUME) {
         const char *name = place(bot, subject);
         rc = rc ? rc : pl_strbuf_append(out, name, strlen(name));
+    } else if (n == PL_NOTICE_LINK_CODE) {
+        /* "482 019": three and three, easier to read out and to say */
+        size_t len = subject ? strlen(subject) : 0;
+        for (size_t i = 0; rc == 0 && i < len; i++) {
+            if (i == 3 && len == 6)
+                rc = pl_strbuf_putc(out, ' ');
+            if (rc == 0)
+                rc = pl_strbuf_putc(out, subject[i]);
+        }
     } else if (n == PL_NOTICE_WHICH_CATEGORY) {
         for (size_t c = 0; rc == 0 && c < bot->ncategories && c < 4; c++) {
             if (c > 0)

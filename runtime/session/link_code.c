@@ -1,6 +1,7 @@
 /* One-time link codes (see link_code.h): uniform random digits from the operating system,
  * stored with their expiry; redeeming checks the attempt count before the code. */
 #include "session/link_code.h"
+#include "session/sign_in.h"
 #include "base/error.h"
 #include "base/mem.h"
 
@@ -76,7 +77,8 @@ int pl_link_code_redeem(pl_store_t *s, const char *channel, const char *user, co
         pl_free(found);
         return PL_ESTORE;
     }
-    rc = pl_store_link(s, channel, user, found);
+    /* what the channel user did before joins the customer, as when signing in */
+    rc = pl_customer_join(s, channel, user, found, now_ms);
     if (rc == 0)
         memcpy(customer, found, len + 1);
     pl_free(found);

@@ -3,8 +3,11 @@
 #include "session/session.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "session/link_code.h"
+#include "session/sign_in.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* The customer the channel user is linked to, or PL_ENOTFOUND. */
 static int existing_customer(pl_store_t *store, const char *channel, const char *user,
@@ -67,11 +70,73 @@ int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state
     return 0;
 }
 
+/* "my code is 482 019": a message that names a code and holds six digits. Other messages
+ * with six digits ("my order LU-123456") are no attempt and never count as a wrong code. */
+static int names_link_code(const char *text, size_t len)
+{
+    int digits = 0, code = 0;
+    for (size_t i = 0; i < len; i++) {
+        digits += text[i] >= '0' && text[i] <= '9';
+        code |= i + 4 <= len && strncasecmp(text + i, "code", 4) == 0;
+    }
+    return code && digits == PL_LINK_CODE_DIGITS && len <= 200;
+}
+
+/* Tries the link code the customer said; on success the channel user is now the code's
+ * customer. Sets *result to "linked", "denied" or "limited" (NULL: no code after all). */
+static int redeem_said_code(pl_store_t *store, const char *user, const pl_event_t *ev,
+                            const char **result)
+{
+    char said[201], customer[PL_STORE_MAX_KEY + 1];
+    memcpy(said, ev->text, ev->len);
+    said[ev->len] = '\0';
+    int rc = pl_link_code_redeem(store, pl_channel_name(ev->channel), user, said, ev->now_ms,
+                                 customer);
+    *result = rc == 0 ? "linked" : rc == PL_EDENIED ? "denied" : rc == PL_ELIMIT ? "limited" : NULL;
+    return *result != NULL || rc == PL_EINVAL ? 0 : rc;
+}
+
+/* A signed-in customer asked for a code to link another channel: the turn is run again on
+ * the state as it was, now showing a fresh code. */
+static int show_link_code(const pl_runtime_t *rt, pl_store_t *store, const char *customer,
+                          const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
+                          cJSON **state, int64_t *version)
+{
+    char code[PL_LINK_CODE_DIGITS + 1];
+    int rc = pl_link_code_issue(store, customer, ev->now_ms, code);
+    if (rc != 0)
+        return rc;
+    cJSON_Delete(*state);
+    *state = NULL;
+    if ((rc = pl_session_load_state(store, customer, state, version)) != 0)
+        return rc;
+    char *shown = pl_arena_strdup(scratch, code);
+    if (shown == NULL)
+        return PL_ENOMEM;
+    pl_event_t show = *ev;
+    show.kind = PL_EVENT_LINK_CODE;
+    show.offer = shown;
+    return pl_runtime_turn(rt, state, &show, scratch, out);
+}
+
 int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
                     const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
                     pl_session_result_t *res)
 {
     memset(res, 0, sizeof(*res));
+    pl_event_t linked;
+    if (ev->kind == PL_EVENT_MESSAGE && names_link_code(ev->text, ev->len)) {
+        const char *result = NULL;
+        int rc = redeem_said_code(store, user, ev, &result);
+        if (rc != 0)
+            return rc;
+        if (result != NULL) {
+            linked = *ev;
+            linked.kind = PL_EVENT_LINK_RESULT;
+            linked.offer = result;
+            ev = &linked;
+        }
+    }
     int rc = customer_for(store, pl_channel_name(ev->channel), user, res->customer);
     if (rc != 0)
         return rc;
@@ -83,6 +148,9 @@ int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
             return rc;
         pl_arena_reset(scratch);
         rc = pl_runtime_turn(rt, &state, ev, scratch, out);
+        if (rc == 0 && out->link_code &&
+            strncmp(res->customer, PL_ACCOUNT_PREFIX, strlen(PL_ACCOUNT_PREFIX)) == 0)
+            rc = show_link_code(rt, store, res->customer, ev, scratch, out, &state, &version);
         if (rc == 0 && out->erase) {
             /* "forget me", confirmed: every row, link and code of the customer goes */
             rc = pl_store_erase(store, res->customer);

@@ -21,8 +21,24 @@ static int put_copy(cJSON *obj, const char *key, const cJSON *value)
     return cJSON_AddItemToObject(obj, key, copy) ? 0 : PL_ENOMEM;
 }
 
-/* Object-valued members merged key by key; with keep_larger, numbers keep the larger. */
-static int merge_members(cJSON *into, const char *key, const cJSON *from, int keep_larger)
+/* When a fact or snapshot was last decided: the later of its "at", "closed_at", "made_at". */
+static double decided_at(const cJSON *o)
+{
+    static const char *const keys[] = {"at", "closed_at", "made_at"};
+    double t = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+        if (cJSON_IsNumber(v) && v->valuedouble > t)
+            t = v->valuedouble;
+    }
+    return t;
+}
+
+/* How an object-valued member is merged key by key: the anonymous side wins, or the larger
+ * number (interest weights), or the more recent fact (consent, facts, cursors, suppressions). */
+typedef enum { MERGE_NEWER_SIDE, MERGE_LARGER, MERGE_RECENT } merge_mode_t;
+
+static int merge_members(cJSON *into, const char *key, const cJSON *from, merge_mode_t mode)
 {
     cJSON *dst = cJSON_GetObjectItemCaseSensitive(into, key);
     if (!cJSON_IsObject(dst))
@@ -31,8 +47,10 @@ static int merge_members(cJSON *into, const char *key, const cJSON *from, int ke
     cJSON_ArrayForEach(m, from)
     {
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(dst, m->string);
-        if (keep_larger && cJSON_IsNumber(old) && cJSON_IsNumber(m) &&
+        if (mode == MERGE_LARGER && cJSON_IsNumber(old) && cJSON_IsNumber(m) &&
             old->valuedouble >= m->valuedouble)
+            continue;
+        if (mode == MERGE_RECENT && old != NULL && decided_at(old) >= decided_at(m))
             continue;
         if (put_copy(dst, m->string, m) != 0)
             return PL_ENOMEM;
@@ -57,11 +75,20 @@ static int merge_offers(cJSON *into, const cJSON *from)
     const cJSON *o;
     cJSON_ArrayForEach(o, from)
     {
-        int known = 0;
+        /* the same offer on both sides: the later decision (made, accepted, declined) wins */
+        int i = 0, at = -1;
         const cJSON *d;
-        cJSON_ArrayForEach(d, dst) known |= same_offer(d, o);
-        cJSON *copy = known ? NULL : cJSON_Duplicate(o, 1);
-        if (!known && (copy == NULL || !cJSON_AddItemToArray(dst, copy))) {
+        cJSON_ArrayForEach(d, dst)
+        {
+            if (same_offer(d, o))
+                at = i;
+            i++;
+        }
+        if (at >= 0 && decided_at(cJSON_GetArrayItem(dst, at)) >= decided_at(o))
+            continue;
+        cJSON *copy = cJSON_Duplicate(o, 1);
+        if (copy == NULL || (at >= 0 ? !cJSON_ReplaceItemInArray(dst, at, copy)
+                                     : !cJSON_AddItemToArray(dst, copy))) {
             cJSON_Delete(copy);
             return PL_ENOMEM;
         }
@@ -84,9 +111,15 @@ int pl_state_merge(cJSON *account, const cJSON *anon, int64_t now_ms, const char
             rc = merge_offers(account, m);
         else if (cJSON_IsObject(m) && (strcmp(k, "slots") == 0 || strcmp(k, "slot_currency") == 0 ||
                                        strcmp(k, "disclosed") == 0))
-            rc = merge_members(account, k, m, 0);
+            rc = merge_members(account, k, m, MERGE_NEWER_SIDE);
         else if (cJSON_IsObject(m) && strcmp(k, "interests") == 0)
-            rc = merge_members(account, k, m, 1);
+            rc = merge_members(account, k, m, MERGE_LARGER);
+        else if (cJSON_IsObject(m) &&
+                 (strcmp(k, "consent") == 0 || strcmp(k, "facts") == 0 ||
+                  strcmp(k, "cursors") == 0 || strcmp(k, "suppressed") == 0))
+            rc = merge_members(account, k, m, MERGE_RECENT);
+        else if (cJSON_IsObject(m) && strcmp(k, "profile") == 0)
+            rc = merge_members(account, k, m, MERGE_NEWER_SIDE);
         else
             rc = put_copy(account, k, m);
         if (rc != 0)
@@ -143,23 +176,30 @@ int pl_sign_in(pl_store_t *s, const char *channel, const char *user, const char 
         return rc;
     char id[PL_STORE_MAX_KEY + 1];
     snprintf(id, sizeof(id), "%s%s", PL_ACCOUNT_PREFIX, sub);
+    rc = pl_customer_join(s, channel, user, id, now_ms);
+    if (rc == 0)
+        memcpy(account, id, strlen(id) + 1);
+    return rc;
+}
+
+int pl_customer_join(pl_store_t *s, const char *channel, const char *user, const char *customer,
+                     int64_t now_ms)
+{
     char *before = NULL;
-    rc = pl_store_resolve(s, channel, user, &before);
+    int rc = pl_store_resolve(s, channel, user, &before);
     if (rc != 0 && rc != PL_ENOTFOUND)
         return rc;
     /* Only an anonymous customer is merged; an account, even another one, never is. */
-    int anonymous = before != NULL && strncmp(before, PL_ACCOUNT_PREFIX,
-                                              strlen(PL_ACCOUNT_PREFIX)) != 0;
-    rc = anonymous ? merge_into_account(s, before, id, now_ms, channel) : 0;
+    int anonymous = before != NULL && strcmp(before, customer) != 0 &&
+                    strncmp(before, PL_ACCOUNT_PREFIX, strlen(PL_ACCOUNT_PREFIX)) != 0;
+    rc = anonymous ? merge_into_account(s, before, customer, now_ms, channel) : 0;
     if (rc == 0)
-        rc = pl_store_link(s, channel, user, id);
+        rc = pl_store_link(s, channel, user, customer);
     /* Other channels the anonymous customer was known on follow them to the account. */
     if (rc == 0 && anonymous)
-        rc = pl_store_relink(s, before, id);
+        rc = pl_store_relink(s, before, customer);
     if (rc == 0 && anonymous)
         rc = pl_store_erase(s, before);
     pl_free(before);
-    if (rc == 0)
-        memcpy(account, id, strlen(id) + 1);
     return rc;
 }

@@ -20,6 +20,11 @@
  * account.merged. Returns 0 or PL_ENOMEM (account may then be partly merged: discard it). */
 int pl_state_merge(cJSON *account, const cJSON *anon, int64_t now_ms, const char *channel);
 
+/* Links the channel user to customer (an account). What the channel user did anonymously
+ * before is merged into it, the anonymous customer's other channels follow, and the
+ * anonymous customer is erased. Returns 0 or a store error. */
+int pl_customer_join(pl_store_t *s, const char *channel, const char *user, const char *customer,
+                     int64_t now_ms);
 /* Verifies token (see identity_jwt.h) and signs the channel user in. On success the account
  * customer id is in account. Returns 0, PL_EDENIED (the token is not accepted; why says
  * why, for logs; nothing changed), PL_EINVAL (secret too short), or a store error. */

@@ -91,7 +91,7 @@ static void loader_loads_a_valid_bot(void **state)
     assert_string_equal(diag, "");
     assert_string_equal(bot->id, "t");
     assert_string_equal(bot->default_tone, "friendly");
-    assert_int_equal(bot->nintents, 3 + 6); /* its own and the six built-in ones */
+    assert_int_equal(bot->nintents, 3 + 7); /* its own and the seven built-in ones */
     assert_int_equal(bot->nflows, 3);
     const pl_flow_t *buy = &bot->flows[pl_bot_flow(bot, "buy")];
     assert_int_equal(buy->nsteps, 8);
@@ -210,7 +210,7 @@ static void loader_follows_includes_and_reports_cycles(void **state)
                  "  f: {trigger: hi, steps: [{end: ok}]}\n",
                  &bot, &diag);
     assert_int_equal(rc, 0);
-    assert_int_equal(bot->nintents, 1 + 6);
+    assert_int_equal(bot->nintents, 1 + 7);
     assert_int_equal(bot->nfiles, 2);
     free(diag);
     pl_bot_free(bot);

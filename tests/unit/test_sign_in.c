@@ -140,6 +140,35 @@ static void bad_tokens_change_nothing(void **state)
     pl_store_close(s);
 }
 
+static void merge_resolves_conflicts_by_recency(void **state)
+{
+    (void)state;
+    cJSON *account = cJSON_Parse(
+        "{\"consent\":{\"personalisation\":{\"given\":true,\"at\":100,\"channel\":\"web\"}},"
+        "\"offers\":[{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"open\"},"
+        "{\"id\":\"bag\",\"made_at\":50,\"status\":\"accepted\",\"closed_at\":400}],"
+        "\"suppressed\":{\"lenses\":{\"at\":10}},"
+        "\"cursors\":{\"web\":{\"flow\":\"a\",\"at\":500}}}");
+    const cJSON *anon = cJSON_Parse(
+        "{\"consent\":{\"personalisation\":{\"given\":false,\"at\":300,\"channel\":\"voice\"}},"
+        "\"offers\":[{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"declined\","
+        "\"closed_at\":200},{\"id\":\"bag\",\"made_at\":50,\"status\":\"open\"}],"
+        "\"suppressed\":{\"tripods\":{\"at\":20}},"
+        "\"cursors\":{\"web\":{\"flow\":\"b\",\"at\":100},\"voice\":{\"flow\":\"c\",\"at\":150}}}");
+    assert_int_equal(pl_state_merge(account, anon, 600, "voice"), 0);
+    char *got = cJSON_PrintUnformatted(account);
+    /* consent withdrawn later, on voice, wins; so does the later decline of the kit; the bag
+     * was accepted after the anonymous side last saw it open */
+    th_assert_contains(got, "\"personalisation\":{\"given\":false,\"at\":300");
+    th_assert_contains(got, "{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"declined\"");
+    th_assert_contains(got, "{\"id\":\"bag\",\"made_at\":50,\"status\":\"accepted\"");
+    th_assert_contains(got, "\"suppressed\":{\"lenses\":{\"at\":10},\"tripods\":{\"at\":20}}");
+    th_assert_contains(got, "\"cursors\":{\"web\":{\"flow\":\"a\",\"at\":500},\"voice\":{\"flow\":\"c\"");
+    free(got);
+    cJSON_Delete(account);
+    cJSON_Delete((cJSON *)anon);
+}
+
 static void accounts_are_never_merged(void **state)
 {
     (void)state;
@@ -168,6 +197,7 @@ int main(void)
         cmocka_unit_test(first_sign_in_links_the_account),
         cmocka_unit_test(anonymous_state_is_merged_then_erased),
         cmocka_unit_test(bad_tokens_change_nothing),
+        cmocka_unit_test(merge_resolves_conflicts_by_recency),
         cmocka_unit_test(accounts_are_never_merged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
