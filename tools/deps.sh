@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libyaml-dev libutf8proc-dev libcjson-dev libwebsockets-dev libcmocka-dev
   libsqlite3-dev libssl-dev libstemmer-dev
+  openssl # the command: tests sign identity tokens with it
 )
 
 missing=()

@@ -154,5 +154,40 @@ check bench-broken-bot 1 'parley bench: the bot has errors; fix them first' \
 check bench-store-bad 2 "unknown store 'nope'" -- "$parley" bench turns "$bot" --store nope
 check store-missing-value 2 'store needs a value' -- "$parley" chat "$bot" --store
 
+# Signing in with a token from the site's login (HS256, signed here with the openssl command),
+# a link code shown on the web and said by voice, offer buttons.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+make_token() { # SECRET PAYLOAD
+  local h p
+  h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+  p=$(printf '%s' "$2" | b64url)
+  printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$1" -binary | b64url)"
+}
+secret=0123456789abcdef0123456789abcdef-cli-test
+printf '%s\n' "$secret" >"$state_dir/secret"
+printf 'short\n' >"$state_dir/short-secret"
+exp=$(( $(date +%s) + 600 ))
+alice=$(make_token "$secret" "{\"sub\":\"alice\",\"exp\":$exp}")
+forged=$(make_token "not-the-site-secret-but-long-enough-0123" "{\"sub\":\"alice\",\"exp\":$exp}")
+expired=$(make_token "$secret" "{\"sub\":\"alice\",\"exp\":$(( $(date +%s) - 3600 ))}")
+ldb="sqlite:$state_dir/link.db"
+check chat-secret-too-short 2 'must be 32 to 4096 bytes' \
+  -- "$parley" chat "$bot" --jwt-secret-file "$state_dir/short-secret"
+check chat-secret-missing 2 'cannot read the secret file' -- "$parley" chat "$bot" --jwt-secret-file /nonexistent
+STDIN="/sign-in $alice"$'\n' check chat-sign-in-needs-secret 0 'start chat with --jwt-secret-file' -- "$parley" chat "$bot"
+STDIN="/sign-in $forged"$'\n' check chat-sign-in-forged 0 '^\(not signed in: ' \
+  -- "$parley" chat "$bot" --jwt-secret-file "$state_dir/secret"
+STDIN="/sign-in $expired"$'\n' check chat-sign-in-expired 0 '^\(not signed in: .*expired' \
+  -- "$parley" chat "$bot" --jwt-secret-file "$state_dir/secret"
+STDIN="/sign-in $alice"$'\nI want a camera for travel, budget 900 euros\nlink my voice assistant\n' \
+  check chat-sign-in-and-link-code 0 '^bot> Your code is [0-9]{3} [0-9]{3}\.' \
+  -- "$parley" chat "$bot" --store "$ldb" --user w1 --jwt-secret-file "$state_dir/secret"
+code=$(grep -oE 'Your code is [0-9]{3} [0-9]{3}' "$out" | grep -oE '[0-9]{3} [0-9]{3}')
+STDIN="my code is $code"$'\nwhat was that offer again\n' check chat-voice-linked-same-offer 0 \
+  '^bot> \[offer: Nikon Z50 starter kit with 16-50 mm lens, €849, until ' \
+  -- "$parley" chat "$bot" --store "$ldb" --user speaker-1 --channel voice
+STDIN=$'/decline starter_kit\n/decline starter_kit\n' check chat-decline-button 0 \
+  '^bot> That offer is no longer open\.$' -- "$parley" chat "$bot" --store "$ldb" --user w1
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,6 @@
 /* `parley chat`: a conversation with a bot in the terminal, readable or one JSON object per
  * turn (for scripts and tests). */
+#define _DEFAULT_SOURCE /* explicit_bzero: the signing secret does not outlive chat */
 #include "cli.h"
 #include "base/duration.h"
 #include "base/error.h"
@@ -7,13 +8,16 @@
 #include "render/template.h"
 #include "runtime.h"
 #include "session/session.h"
+#include "session/sign_in.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char help[] =
-    "usage: parley chat BOT.yaml [--channel web|app|voice] [--store SPEC] [--user ID] [--json]\n"
+    "usage: parley chat BOT.yaml [--channel web|app|voice] [--store SPEC] [--user ID]\n"
+    "                            [--jwt-secret-file PATH] [--json]\n"
     "\n"
     "Talk to a bot in the terminal. Each line you type is one customer message.\n"
     "\n"
@@ -22,6 +26,9 @@ static const char help[] =
     "                  or sqlite:PATH (created on first use; a later chat with the same\n"
     "                  --user continues where this one stopped)\n"
     "  --user ID       who you are on the channel (default: local)\n"
+    "  --jwt-secret-file PATH\n"
+    "                  the secret (32 bytes or more) the site's login signs identity tokens\n"
+    "                  with (HS256); needed for /sign-in\n"
     "  --json          read one message per line from stdin and write one JSON object per\n"
     "                  turn: intent, confidence, intents, entities, flow, step, slots,\n"
     "                  messages, trace\n"
@@ -29,16 +36,25 @@ static const char help[] =
     "\n"
     "While chatting: /state shows the conversation state, /channel NAME switches channel,\n"
     "/wait 30d moves the clock forward, /reset erases you from the store and starts over,\n"
-    "/quit leaves. Switching channel keeps you the same customer.\n";
+    "/accept OFFER and /decline OFFER press an offer's buttons, /sign-in TOKEN signs you in\n"
+    "with a token from the site's login, /quit leaves. Switching channel keeps you the same\n"
+    "customer.\n";
 
 typedef struct {
+    const pl_runtime_t *rt;
     pl_store_t *store;
+    pl_arena_t *scratch;
     const char *user;
     pl_channel_t channel;
+    int json;
     int64_t offset;       /* ms the clock was moved forward by /wait */
     char customer[PL_STORE_MAX_KEY + 1]; /* "" until the first turn */
     cJSON *state;         /* as last committed */
+    unsigned char secret[4096]; /* for /sign-in; secretlen 0: none given */
+    size_t secretlen;
 } chat_t;
+
+#define MIN_SECRET_BYTES 32
 
 #define LINE_MAX_BYTES (PL_MAX_MESSAGE_BYTES + 2)
 
@@ -108,6 +124,55 @@ static void print_error_json(int rc)
     cJSON_Delete(o);
 }
 
+static int resume(chat_t *ch);
+
+/* Runs one turn through the store and prints the reply. Returns 0 or the turn's error. */
+static int chat_turn(chat_t *ch, const pl_event_t *ev)
+{
+    pl_turn_t turn;
+    pl_session_result_t res;
+    int rc = pl_session_turn(ch->rt, ch->store, ch->user, ev, ch->scratch, &turn, &res);
+    if (rc != 0)
+        return rc;
+    cJSON_Delete(ch->state);
+    ch->state = res.state;
+    memcpy(ch->customer, res.customer, sizeof(ch->customer));
+    if (!ch->json) {
+        print_readable(pl_runtime_bot(ch->rt), &turn);
+        return 0;
+    }
+    cJSON *o = pl_turn_to_json(ch->rt, ch->state, &turn);
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (s != NULL)
+        puts(s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+    return s ? 0 : PL_ENOMEM;
+}
+
+/* /sign-in TOKEN: the channel user becomes the token's account. */
+static void sign_in(chat_t *ch, const char *token)
+{
+    if (ch->secretlen == 0) {
+        printf("(signing in needs the site's secret: start chat with --jwt-secret-file PATH)\n");
+        return;
+    }
+    char account[PL_STORE_MAX_KEY + 1], why[200] = "";
+    int rc = pl_sign_in(ch->store, pl_channel_name(ch->channel), ch->user, token, ch->secret,
+                        ch->secretlen, pl_cli_now_ms() + ch->offset, account, why,
+                        sizeof(why));
+    if (rc != 0) {
+        printf("(not signed in: %s)\n", why[0] ? why : pl_strerror(rc));
+        return;
+    }
+    cJSON_Delete(ch->state);
+    ch->customer[0] = '\0';
+    if (resume(ch) != 0)
+        printf("(signed in, but your state could not be read)\n");
+    else
+        printf("(signed in as account %s)\n", account + strlen(PL_ACCOUNT_PREFIX));
+}
+
 /* Handles a /command; returns 1 if the line was one, -1 to quit. */
 static int chat_command(const char *line, chat_t *ch)
 {
@@ -148,10 +213,48 @@ static int chat_command(const char *line, chat_t *ch)
             ch->customer[0] = '\0';
             printf("(conversation reset)\n");
         }
+    } else if (strncmp(line, "/accept ", 8) == 0 || strncmp(line, "/decline ", 9) == 0) {
+        int accept = line[1] == 'a';
+        pl_event_t ev = {.kind = accept ? PL_EVENT_ACCEPT_OFFER : PL_EVENT_DECLINE_OFFER,
+                         .text = "",
+                         .channel = ch->channel,
+                         .now_ms = pl_cli_now_ms() + ch->offset,
+                         .offer = line + (accept ? 8 : 9)};
+        int rc = chat_turn(ch, &ev);
+        if (rc != 0)
+            printf("(not sent: %s)\n", pl_strerror(rc));
+    } else if (strncmp(line, "/sign-in ", 9) == 0) {
+        sign_in(ch, line + 9);
     } else {
-        printf("commands: /state /channel NAME /wait DURATION /reset /quit\n");
+        printf("commands: /state /channel NAME /wait DURATION /accept OFFER /decline OFFER\n"
+               "          /sign-in TOKEN /reset /quit\n");
     }
     return 1;
+}
+
+/* Reads the signing secret: the file's bytes without a final line break. */
+static int read_secret(const char *path, chat_t *ch)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "parley chat: cannot read the secret file %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    size_t n = fread(ch->secret, 1, sizeof(ch->secret), f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    while (n > 0 && (ch->secret[n - 1] == '\n' || ch->secret[n - 1] == '\r'))
+        n--;
+    if (more || n < MIN_SECRET_BYTES) {
+        fprintf(stderr,
+                "parley chat: the secret in %s must be %d to %zu bytes (it is the key the site's "
+                "login signs tokens with; make one with: head -c 48 /dev/urandom | base64)\n",
+                path, MIN_SECRET_BYTES, sizeof(ch->secret));
+        return -1;
+    }
+    ch->secretlen = n;
+    return 0;
 }
 
 /* Picks up where this user left off in the store, if they were there before. */
@@ -181,11 +284,12 @@ int pl_cmd_chat(int argc, char **argv)
                                          {"json", no_argument, NULL, 'j'},
                                          {"store", required_argument, NULL, 's'},
                                          {"user", required_argument, NULL, 'u'},
+                                         {"jwt-secret-file", required_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     int json = 0, c;
     pl_channel_t channel = PL_CHANNEL_WEB;
-    const char *store_spec = "memory", *user = "local";
+    const char *store_spec = "memory", *user = "local", *secret_file = NULL;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -199,6 +303,8 @@ int pl_cmd_chat(int argc, char **argv)
             store_spec = optarg;
         } else if (c == 'u') {
             user = optarg;
+        } else if (c == 'k') {
+            secret_file = optarg;
         } else if (c == 'h') {
             fputs(help, stdout);
             return 0;
@@ -208,6 +314,8 @@ int pl_cmd_chat(int argc, char **argv)
             return pl_cli_usage_error("chat", "--store needs a value: memory or sqlite:PATH");
         } else if (optopt == 'u') {
             return pl_cli_usage_error("chat", "--user needs a value");
+        } else if (optopt == 'k') {
+            return pl_cli_usage_error("chat", "--jwt-secret-file needs a file name");
         } else {
             return pl_cli_usage_error("chat", "unknown option '%s'", argv[optind - 1]);
         }
@@ -215,11 +323,18 @@ int pl_cmd_chat(int argc, char **argv)
     if (optind != argc - 1)
         return pl_cli_usage_error("chat", optind >= argc ? "no bot file given"
                                                          : "give exactly one bot file");
+    static chat_t ch;
+    memset(&ch, 0, sizeof(ch));
+    if (secret_file != NULL && read_secret(secret_file, &ch) != 0)
+        return PL_EXIT_USAGE;
     pl_runtime_t *rt = pl_cli_load_runtime("chat", argv[optind], stderr);
     if (rt == NULL)
         return PL_EXIT_FAIL;
     int rc;
-    chat_t ch = {.user = user, .channel = channel};
+    ch.rt = rt;
+    ch.user = user;
+    ch.channel = channel;
+    ch.json = json;
     char err[512];
     rc = pl_store_open(store_spec, &ch.store, err, sizeof(err));
     if (rc != 0) {
@@ -243,6 +358,7 @@ int pl_cmd_chat(int argc, char **argv)
                bot->language, pl_channel_name(channel));
     pl_arena_t scratch;
     pl_arena_init(&scratch, 64 * 1024);
+    ch.scratch = &scratch;
     static char line[LINE_MAX_BYTES];
     int status = 0;
     for (;;) {
@@ -268,26 +384,7 @@ int pl_cmd_chat(int argc, char **argv)
                              .len = strlen(line),
                              .channel = ch.channel,
                              .now_ms = pl_cli_now_ms() + ch.offset};
-            pl_turn_t turn;
-            pl_session_result_t res;
-            rc = pl_session_turn(rt, ch.store, ch.user, &ev, &scratch, &turn, &res);
-            if (rc == 0) {
-                cJSON_Delete(ch.state);
-                ch.state = res.state;
-                memcpy(ch.customer, res.customer, sizeof(ch.customer));
-            }
-            if (rc == 0 && json) {
-                cJSON *o = pl_turn_to_json(rt, ch.state, &turn);
-                char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-                if (s == NULL)
-                    rc = PL_ENOMEM;
-                else
-                    puts(s);
-                cJSON_free(s);
-                cJSON_Delete(o);
-            } else if (rc == 0) {
-                print_readable(pl_runtime_bot(rt), &turn);
-            }
+            rc = chat_turn(&ch, &ev);
         }
         if (rc != 0) {
             if (json)
@@ -304,6 +401,7 @@ int pl_cmd_chat(int argc, char **argv)
         fflush(stdout);
     }
     pl_arena_cleanup(&scratch);
+    explicit_bzero(ch.secret, sizeof(ch.secret));
     cJSON_Delete(ch.state);
     pl_store_close(ch.store);
     pl_runtime_unref(rt);
