@@ -163,10 +163,11 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
 }
 
 /* The built-in intents that change the customer's whole state: they need a clear request. */
-static int privacy_intent(const char *id)
+static int privacy_intent(const pl_bot_t *bot, int intent)
 {
-    return strcmp(id, PL_INTENT_STOP_PERSONALISING) == 0 || strcmp(id, PL_INTENT_FORGET_ME) == 0 ||
-           strcmp(id, PL_INTENT_NOT_INTERESTED) == 0;
+    return intent == bot->builtin[PL_BUILTIN_STOP_PERSONALISING] ||
+           intent == bot->builtin[PL_BUILTIN_FORGET_ME] ||
+           intent == bot->builtin[PL_BUILTIN_NOT_INTERESTED];
 }
 
 int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
@@ -191,7 +192,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
     if (rc != 0)
         return rc;
     if (out->nlu.intent >= 0 && out->nlu.confidence < PL_PRIVACY_MIN_CONFIDENCE &&
-        privacy_intent(rt->bot->intents[out->nlu.intent].id))
+        privacy_intent(rt->bot, out->nlu.intent))
         out->nlu.intent = -1; /* "keine Ahnung" must not stop personalisation */
     cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
     if (next == NULL)

@@ -290,6 +290,19 @@ typedef struct {
 /* 1 when id names a built-in intent. */
 int pl_builtin_intent(const char *id);
 
+/* The built-in intents by number: bot->builtin[i] is the intent's index in bot->intents
+ * (-1 for a bot loaded without them), so a turn compares numbers, not names. */
+typedef enum {
+    PL_BUILTIN_WHAT_CAN_YOU_DO,
+    PL_BUILTIN_ARE_YOU_A_BOT,
+    PL_BUILTIN_TALK_TO_HUMAN,
+    PL_BUILTIN_STOP_PERSONALISING,
+    PL_BUILTIN_FORGET_ME,
+    PL_BUILTIN_NOT_INTERESTED,
+    PL_BUILTIN_LINK_CHANNEL,
+    PL_BUILTIN_COUNT
+} pl_builtin_t;
+
 /* German address forms (dialog/address.c): PL_ADDRESS_DU | PL_ADDRESS_SIE bits for the forms
  * text uses: "du/dich/dir/dein..." and "Sie/Ihnen/Ihr..." with a capital inside a sentence. */
 #define PL_ADDRESS_DU 1
@@ -316,6 +329,7 @@ typedef struct pl_bot {
 
     pl_intent_t *intents;
     size_t nintents;
+    int builtin[PL_BUILTIN_COUNT]; /* see pl_builtin_t */
     pl_entity_t *entities;
     size_t nentities;
     pl_slot_t *slots;

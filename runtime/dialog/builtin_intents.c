@@ -127,14 +127,14 @@ static const char *const link_de[] = {"Sprachassistent verknüpfen",
                                       "Gerät mit meinem Konto verknüpfen",
                                       NULL};
 
-static const builtin_t builtins[] = {
-    {PL_INTENT_WHAT_CAN_YOU_DO, can_en, can_de},
-    {PL_INTENT_ARE_YOU_A_BOT, bot_en, bot_de},
-    {PL_INTENT_TALK_TO_HUMAN, human_en, human_de},
-    {PL_INTENT_STOP_PERSONALISING, stop_en, stop_de},
-    {PL_INTENT_FORGET_ME, forget_en, forget_de},
-    {PL_INTENT_NOT_INTERESTED, notint_en, notint_de},
-    {PL_INTENT_LINK_CHANNEL, link_en, link_de},
+static const builtin_t builtins[PL_BUILTIN_COUNT] = {
+    [PL_BUILTIN_WHAT_CAN_YOU_DO] = {PL_INTENT_WHAT_CAN_YOU_DO, can_en, can_de},
+    [PL_BUILTIN_ARE_YOU_A_BOT] = {PL_INTENT_ARE_YOU_A_BOT, bot_en, bot_de},
+    [PL_BUILTIN_TALK_TO_HUMAN] = {PL_INTENT_TALK_TO_HUMAN, human_en, human_de},
+    [PL_BUILTIN_STOP_PERSONALISING] = {PL_INTENT_STOP_PERSONALISING, stop_en, stop_de},
+    [PL_BUILTIN_FORGET_ME] = {PL_INTENT_FORGET_ME, forget_en, forget_de},
+    [PL_BUILTIN_NOT_INTERESTED] = {PL_INTENT_NOT_INTERESTED, notint_en, notint_de},
+    [PL_BUILTIN_LINK_CHANNEL] = {PL_INTENT_LINK_CHANNEL, link_en, link_de},
 };
 
 int pl_builtin_intent(const char *id)
@@ -152,8 +152,11 @@ void pl__add_builtin_intents(pl__loader_t *L)
     size_t missing = 0;
     for (size_t b = 0; b < COUNT(builtins); b++)
         missing += pl_bot_intent(bot, builtins[b].id) < 0;
-    if (missing == 0)
+    if (missing == 0) {
+        for (size_t b = 0; b < COUNT(builtins); b++)
+            bot->builtin[b] = pl_bot_intent(bot, builtins[b].id);
         return;
+    }
     pl_intent_t *all = pl__alloc(L, bot->nintents + missing, sizeof(*all));
     if (all == NULL)
         return;
@@ -174,4 +177,6 @@ void pl__add_builtin_intents(pl__loader_t *L)
         it->nexamples = n;
         it->builtin = 1;
     }
+    for (size_t b = 0; b < COUNT(builtins); b++)
+        bot->builtin[b] = pl_bot_intent(bot, builtins[b].id);
 }

@@ -2,6 +2,8 @@
 #include "dialog/cursors.h"
 #include "base/error.h"
 
+#include <string.h>
+
 static const char *const fields[] = {"flow", "step", "attempts", "confirming"};
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -22,11 +24,27 @@ static int copy_position(cJSON *to, const cJSON *from)
     return 0;
 }
 
+/* Whether a and b hold the same position (most turns: the channel stays where it was). */
+static int same_position(const cJSON *a, const cJSON *b)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, fields[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, fields[i]);
+        if ((x == NULL) != (y == NULL) || (x != NULL && !cJSON_Compare(x, y, 1)))
+            return 0;
+    }
+    return 1;
+}
+
 int pl_cursor_enter(cJSON *state, pl_channel_t ch)
 {
     const cJSON *cursors = cJSON_GetObjectItemCaseSensitive(state, "cursors");
     if (cursors == NULL)
         return 0; /* no cursors yet: the position, if any, stays where it is */
+    /* the top-level position is the last channel's: for the same channel it is this one */
+    const char *last = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "channel"));
+    if (last != NULL && strcmp(last, pl_channel_name(ch)) == 0)
+        return 0;
     return copy_position(state, cJSON_GetObjectItemCaseSensitive(cursors, pl_channel_name(ch)));
 }
 
@@ -39,6 +57,21 @@ int pl_cursor_leave(cJSON *state, pl_channel_t ch, int64_t now_ms)
             return PL_ENOMEM;
     }
     const char *name = pl_channel_name(ch);
+    cJSON *last = cJSON_GetObjectItemCaseSensitive(state, "channel");
+    if (!cJSON_IsString(last) || strcmp(last->valuestring, name) != 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "channel");
+        if (!cJSON_AddStringToObject(state, "channel", name))
+            return PL_ENOMEM;
+    }
+    cJSON *mine = cJSON_GetObjectItemCaseSensitive(cursors, name);
+    if (mine != NULL && cJSON_GetObjectItemCaseSensitive(state, "flow") != NULL &&
+        same_position(mine, state)) {
+        cJSON *at = cJSON_GetObjectItemCaseSensitive(mine, "at");
+        if (cJSON_IsNumber(at)) {
+            cJSON_SetNumberValue(at, (double)now_ms);
+            return 0;
+        }
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(cursors, name);
     if (cJSON_GetObjectItemCaseSensitive(state, "flow") == NULL)
         return 0;

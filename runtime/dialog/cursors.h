@@ -1,5 +1,6 @@
 /* Where the conversation waits, per channel: state.cursors = {CHANNEL: {flow, step, attempts,
- * at}}. The engine works on the top-level flow/step/attempts of the channel of the current
+ * confirming, at}}; state.channel is the channel of the latest message, whose position the
+ * top-level flow/step/attempts/confirming hold. The engine works on the top-level flow/step/attempts of the channel of the current
  * message; these move them in and out of that channel's cursor, so a question asked on the
  * web does not swallow an unrelated message on the phone, and a customer can still continue
  * there where they left off. */

@@ -578,6 +578,11 @@ static void not_understood(turn_t *t)
         emit(t, PL_ACT_REMINDER, NULL, NULL, 0, NULL);
 }
 
+static int is_intent(turn_t *t, pl_builtin_t b)
+{
+    return t->in->intent >= 0 && t->in->intent == t->bot->builtin[b];
+}
+
 /* The built-in intents, "cannot" requests, and flows not available on this channel: answered
  * here instead of running a flow. At a question, the question is asked again afterwards.
  * Returns 1 when the message was answered. */
@@ -587,10 +592,9 @@ static int answered_honestly(turn_t *t, int fi, int si, int wanted)
     const pl_input_t *in = t->in;
     if (in->intent < 0)
         return 0;
-    const char *id = bot->intents[in->intent].id;
     pl_action_kind_t kind;
     int index = 0;
-    if (strcmp(id, PL_INTENT_ARE_YOU_A_BOT) == 0) {
+    if (is_intent(t, PL_BUILTIN_ARE_YOU_A_BOT)) {
         kind = PL_ACT_DISCLOSURE;
         if (t->out->n > 0 && t->out->items[0].kind == PL_ACT_CAPABILITIES) {
             /* this reply opens with the disclosure already: say it once */
@@ -599,9 +603,9 @@ static int answered_honestly(turn_t *t, int fi, int si, int wanted)
                 ask(t, &bot->flows[fi], &bot->flows[fi].steps[si], 0);
             return 1;
         }
-    } else if (strcmp(id, PL_INTENT_WHAT_CAN_YOU_DO) == 0 && wanted < 0) {
+    } else if (is_intent(t, PL_BUILTIN_WHAT_CAN_YOU_DO) && wanted < 0) {
         kind = PL_ACT_REMINDER;
-    } else if (strcmp(id, PL_INTENT_TALK_TO_HUMAN) == 0 && wanted < 0) {
+    } else if (is_intent(t, PL_BUILTIN_TALK_TO_HUMAN) && wanted < 0) {
         emit(t, PL_ACT_HANDOFF, NULL, NULL, 0, NULL);
         trace(t, "handed off to a human (built in)");
         record_handoff(t, "built-in");
@@ -698,11 +702,6 @@ static const char *named_category(turn_t *t)
     return NULL;
 }
 
-static int is_intent(turn_t *t, const char *id)
-{
-    return t->in->intent >= 0 && strcmp(t->bot->intents[t->in->intent].id, id) == 0;
-}
-
 /* What the session did with a link code: shown one, or linked this channel (or not). */
 static void answered_link(turn_t *t, const pl_input_t *in)
 {
@@ -737,7 +736,7 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         ask_again(t, fi, si);
         return 1;
     }
-    if (is_intent(t, PL_INTENT_LINK_CHANNEL)) {
+    if (is_intent(t, PL_BUILTIN_LINK_CHANNEL)) {
         /* the session shows a code when the customer is signed in; until then, or without a
          * session, the honest answer is that they must sign in first */
         trace(t, "a code to link another channel was asked for");
@@ -746,7 +745,8 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         ask_again(t, fi, si);
         return 1;
     }
-    int answer = pl_yes_no(t->bot->language, in->text), yes = answer > 0, no = answer < 0;
+    int answer = pending != NULL ? pl_yes_no(t->bot->language, in->text) : 0;
+    int yes = answer > 0, no = answer < 0;
     if (pending != NULL && (yes || no) && strcmp(pending, "offer") == 0) {
         answer_offer(t, pending_offer, yes);
         return 1;
@@ -763,7 +763,7 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         set_position(t, NULL, NULL);
         return 1;
     }
-    if (is_intent(t, PL_INTENT_STOP_PERSONALISING)) {
+    if (is_intent(t, PL_BUILTIN_STOP_PERSONALISING)) {
         if (pl_consent_set(t->state, PL_CONSENT_PERSONALISATION, 0, in->now_ms, in->channel))
             t->oom = 1;
         pl_personal_purge(t->state);
@@ -772,7 +772,7 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         ask_again(t, fi, si);
         return 1;
     }
-    if (is_intent(t, PL_INTENT_FORGET_ME)) {
+    if (is_intent(t, PL_BUILTIN_FORGET_ME)) {
         trace(t, "'forget me' asked; waiting for the customer to confirm");
         notice(t, PL_NOTICE_FORGET_CONFIRM, NULL);
         t->out->items[t->out->n - 1].quick_replies = yes_no(t->bot);
@@ -780,7 +780,7 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         remember_pending(t, "forget", NULL);
         return 1;
     }
-    if (!is_intent(t, PL_INTENT_NOT_INTERESTED))
+    if (!is_intent(t, PL_BUILTIN_NOT_INTERESTED))
         return 0;
     const char *cat = named_category(t);
     const cJSON *snap = pending_offer ? pl_offer_snapshot(t->state, pending_offer) : NULL;

@@ -577,6 +577,8 @@ static int load_bot(const char *path, const char *text, size_t len, int flags, p
     }
     pl_arena_init(&bot->arena, 0);
     bot->category_entity = -1;
+    for (size_t b = 0; b < PL_BUILTIN_COUNT; b++)
+        bot->builtin[b] = -1;
     L->bot = bot;
     L->d = d;
     L->text = text;
