@@ -108,3 +108,11 @@ int pl_signal_index(const pl_bot_t *bot, const char *name)
             return i;
     return -1;
 }
+
+int pl_bot_is_builtin(const pl_bot_t *bot, int intent)
+{
+    for (size_t b = 0; b < PL_BUILTIN_COUNT; b++)
+        if (intent >= 0 && bot->builtin[b] == intent)
+            return 1;
+    return 0;
+}

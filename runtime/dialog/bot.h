@@ -303,6 +303,10 @@ typedef enum {
     PL_BUILTIN_COUNT
 } pl_builtin_t;
 
+struct pl_bot;
+/* 1 when intent (an index) is one of the bot's built-in intents. */
+int pl_bot_is_builtin(const struct pl_bot *bot, int intent);
+
 /* German address forms (dialog/address.c): PL_ADDRESS_DU | PL_ADDRESS_SIE bits for the forms
  * text uses: "du/dich/dir/dein..." and "Sie/Ihnen/Ihr..." with a capital inside a sentence. */
 #define PL_ADDRESS_DU 1

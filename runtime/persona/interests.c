@@ -48,7 +48,8 @@ int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understandin
         it = next;
     }
     int rc = 0;
-    if (u->intent >= 0)
+    /* asking what the bot is, for a person or for privacy says nothing about tastes */
+    if (u->intent >= 0 && !pl_bot_is_builtin(bot, u->intent))
         rc = bump(profile, bot->intents[u->intent].id, INTENT_WEIGHT);
     for (size_t i = 0; rc == 0 && i < u->nentities; i++)
         /* offer categories are found only to suppress them, not to profile anyone */

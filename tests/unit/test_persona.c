@@ -410,6 +410,14 @@ static void a_joke_does_not_replace_a_sustained_interest(void **state)
     assert_null(cJSON_GetObjectItem(c->state, "interests"));
     assert_null(cJSON_GetObjectItem(c->state, "interest"));
     stop(c);
+    /* asking what the bot can do is no taste: built-in intents never become interests */
+    c = start(shop_bot);
+    consent(c);
+    for (int i = 0; i < 5; i++)
+        say(c, "what can you do");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "interests"), "what_can_you_do"));
+    assert_null(cJSON_GetObjectItem(c->state, "interest"));
+    stop(c);
     /* one mention alone is no sustained interest */
     c = start(shop_bot);
     consent(c);
