@@ -147,6 +147,10 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
         rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
+    /* saying "du" or "Sie" is the customer's own choice: it goes into the profile */
+    if (rc == 0 && (forms == PL_ADDRESS_DU || forms == PL_ADDRESS_SIE))
+        rc = pl_profile_set(state, "address", forms == PL_ADDRESS_DU ? "du" : "Sie", ev->now_ms,
+                            ev->channel);
     /* an interest profile is kept only for customers who agreed to personalisation */
     if (rc == 0 && bot->uses_interests && pl_consent_given(state, PL_CONSENT_PERSONALISATION))
         rc = pl_interests_update(bot, state, &out->nlu);

@@ -138,23 +138,10 @@ static const cJSON *slot_value(turn_t *t, const char *slot)
     return (cJSON_IsString(v) || cJSON_IsNumber(v)) ? v : NULL;
 }
 
-/* Notes when and where a fact was learnt: state.facts[key] = {at, channel[, confirmed]}. */
 static void note_fact(turn_t *t, const char *key, int confirmed)
 {
-    cJSON *facts = obj(t, "facts");
-    cJSON *f = cJSON_CreateObject();
-    if (facts == NULL || f == NULL || !cJSON_AddNumberToObject(f, "at", (double)t->in->now_ms) ||
-        !cJSON_AddStringToObject(f, "channel", pl_channel_name(t->in->channel)) ||
-        (confirmed && !cJSON_AddTrueToObject(f, "confirmed"))) {
-        cJSON_Delete(f);
+    if (pl_fact_note(t->state, key, t->in->now_ms, t->in->channel, confirmed) != 0)
         t->oom = 1;
-        return;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(facts, key);
-    if (!cJSON_AddItemToObject(facts, key, f)) {
-        cJSON_Delete(f);
-        t->oom = 1;
-    }
 }
 
 static void note_slot(turn_t *t, const pl_slot_t *slot)
@@ -766,7 +753,7 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
     if (is_intent(t, PL_BUILTIN_STOP_PERSONALISING)) {
         if (pl_consent_set(t->state, PL_CONSENT_PERSONALISATION, 0, in->now_ms, in->channel))
             t->oom = 1;
-        pl_personal_purge(t->state);
+        pl_profile_purge(t->state);
         trace(t, "personalisation stopped on every channel; what it had learnt is deleted");
         notice(t, PL_NOTICE_STOPPED, NULL);
         ask_again(t, fi, si);
@@ -850,8 +837,8 @@ static int answered_confirmation(turn_t *t, int fi, int si)
     const cJSON *v = slot_value(t, slot->id);
     if (slot->profile_name && cJSON_IsString(v)) {
         /* a name is used only once the customer said it is theirs */
-        set_str(t, obj(t, "profile"), "name", v->valuestring);
-        note_fact(t, "profile.name", 1);
+        if (pl_profile_set(t->state, "name", v->valuestring, t->in->now_ms, t->in->channel))
+            t->oom = 1;
         trace(t, "the customer confirmed their name; it is in the profile");
     } else {
         trace(t, "the customer confirmed slot '%s'", slot->id);

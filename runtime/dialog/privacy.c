@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "dialog/offers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int pl_consent_given(const cJSON *state, const char *name)
@@ -61,21 +62,46 @@ int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl
 void pl_personal_purge(cJSON *state)
 {
     static const char *const learnt[] = {"persona", "interests", "interest", "signals_at",
-                                         "returning", "profile"};
+                                         "returning"};
     for (size_t i = 0; i < sizeof(learnt) / sizeof(learnt[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(state, learnt[i]);
-    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "facts"),
-                                            "profile.name");
+}
+
+void pl_profile_purge(cJSON *state)
+{
+    pl_personal_purge(state);
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "profile");
+    cJSON *facts = cJSON_GetObjectItemCaseSensitive(state, "facts");
+    cJSON_DeleteItemFromObjectCaseSensitive(facts, "profile.name");
+    cJSON_DeleteItemFromObjectCaseSensitive(facts, "profile.address");
 }
 
 void pl_conversation_forget(cJSON *state)
 {
-    static const char *const memory[] = {"slots",    "slot_currency", "facts",
-                                         "cursors",  "flow",          "step",
-                                         "attempts", "pending",       "misunderstood",
-                                         "confirming"};
+    static const char *const memory[] = {"slots",    "slot_currency", "facts",   "cursors",
+                                         "flow",     "step",          "attempts", "pending",
+                                         "misunderstood", "confirming", "profile", "channel"};
     for (size_t i = 0; i < sizeof(memory) / sizeof(memory[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(state, memory[i]);
+}
+
+int pl_fact_note(cJSON *state, const char *key, int64_t now_ms, pl_channel_t ch, int confirmed)
+{
+    cJSON *f = fact(now_ms, ch);
+    if (f != NULL && confirmed && !cJSON_AddTrueToObject(f, "confirmed")) {
+        cJSON_Delete(f);
+        f = NULL;
+    }
+    return set_in(state, "facts", key, f);
+}
+
+int pl_profile_set(cJSON *state, const char *field, const char *value, int64_t now_ms,
+                   pl_channel_t ch)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "profile.%s", field);
+    int rc = set_in(state, "profile", field, cJSON_CreateString(value));
+    return rc ? rc : pl_fact_note(state, key, now_ms, ch, 1);
 }
 
 int pl_suppressed(const cJSON *state, const char *category)

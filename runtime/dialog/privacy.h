@@ -20,13 +20,23 @@ int pl_consent_given(const cJSON *state, const char *name);
 int pl_consent_answered(const cJSON *state, const char *name);
 /* Records the customer's answer. 0 or PL_ENOMEM. */
 int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl_channel_t ch);
-/* Drops what personalisation learnt: persona and its evidence, the interest profile, the
- * profile. */
+/* Drops the behavioural signals: persona and its evidence, the interest profile (when they
+ * are older than the bot's signal_max_age). */
 void pl_personal_purge(cJSON *state);
-/* Drops the memory of the conversation: slots and their facts, where it waits on every
- * channel, open yes/no questions. Offers, consent and suppressions stay: they are promises
- * and the customer's own choices. For customers without consent, after a pause. */
+/* Drops everything personal: the signals and the profile (name, address form) with their
+ * facts ("stop personalising"). */
+void pl_profile_purge(cJSON *state);
+/* Drops the memory of the conversation: slots and their facts, the profile, where it waits
+ * on every channel, open yes/no questions. Offers, consent and suppressions stay: they are
+ * promises and the customer's own choices. For customers without consent, after a pause. */
 void pl_conversation_forget(cJSON *state);
+/* Notes when and where a fact was learnt: state.facts[key] = {at, channel[, confirmed]}.
+ * 0 or PL_ENOMEM. */
+int pl_fact_note(cJSON *state, const char *key, int64_t now_ms, pl_channel_t ch, int confirmed);
+/* Sets profile field (name, address) to value and notes the fact. 0 or PL_ENOMEM. */
+int pl_profile_set(cJSON *state, const char *field, const char *value, int64_t now_ms,
+                   pl_channel_t ch);
+
 /* 1 when offers of category are suppressed. */
 int pl_suppressed(const cJSON *state, const char *category);
 /* Suppresses category and withdraws its open offers. 0 or PL_ENOMEM. */

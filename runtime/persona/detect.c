@@ -111,12 +111,16 @@ static const char *fitting_tone(const pl_bot_t *bot, const pl_persona_t *p, int 
 }
 
 /* German address form: "Sie" until the customer clearly uses "du" (and back again). */
-static int update_address(const pl_bot_t *bot, cJSON *ps, int forms, int *address)
+static int update_address(const pl_bot_t *bot, const cJSON *state, cJSON *ps, int forms,
+                          int *address)
 {
     *address = 0;
     if (strcmp(bot->language, "de") != 0)
         return 0;
     const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ps, "address"));
+    if (cur == NULL) /* the form the customer chose before, kept in the profile */
+        cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(state, "profile"), "address"));
     int was_du = cur != NULL && strcmp(cur, "du") == 0, du = was_du;
     if (forms == PL_ADDRESS_DU)
         du = 1;
@@ -139,7 +143,7 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, 
     if (ps == NULL)
         return PL_ENOMEM;
     int address;
-    int rc = update_address(bot, ps, address_forms, &address);
+    int rc = update_address(bot, state, ps, address_forms, &address);
     if (rc != 0)
         return rc;
     if (bot->npersonas == 0) {
