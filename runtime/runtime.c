@@ -6,6 +6,7 @@
 #include "dialog/privacy.h"
 #include "render/render.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -94,12 +95,17 @@ static uint64_t turn_seed(const cJSON *state)
 static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
 {
     cJSON *at = cJSON_GetObjectItemCaseSensitive(state, "signals_at");
-    int consent = pl_consent_given(state, PL_CONSENT_PERSONALISATION);
-    int64_t keep = consent ? bot->signal_max_age_ms : PL_CONVERSATION_GAP_MS;
-    if (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble > keep) {
-        pl_personal_purge(state);
-        if (!consent)
+    int64_t gap = cJSON_IsNumber(at) ? now_ms - (int64_t)at->valuedouble : 0;
+    if (!pl_consent_given(state, PL_CONSENT_PERSONALISATION)) {
+        if (gap > PL_CONVERSATION_GAP_MS) {
+            pl_personal_purge(state);
             pl_conversation_forget(state);
+            at = NULL;
+        }
+    } else if (cJSON_GetObjectItemCaseSensitive(state, "signals_seen") != NULL) {
+        pl_signals_expire(state, now_ms, bot->signal_max_age_ms); /* each by its own age */
+    } else if (gap > bot->signal_max_age_ms) {
+        pl_personal_purge(state); /* a state from before signals had their own times */
         at = NULL;
     }
     if (cJSON_IsNumber(at)) {
@@ -108,6 +114,14 @@ static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
     }
     cJSON_DeleteItemFromObjectCaseSensitive(state, "signals_at");
     return cJSON_AddNumberToObject(state, "signals_at", (double)now_ms) ? 0 : PL_ENOMEM;
+}
+
+/* Notes when and where behavioural signal PREFIX+name was last seen. */
+static int note_signal(cJSON *state, const char *prefix, const char *name, const pl_event_t *ev)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "%s%s", prefix, name);
+    return pl_signal_seen(state, key, ev->now_ms, ev->channel);
 }
 
 /* Signals of this message, then persona and tone, into the new state. What only some
@@ -147,13 +161,16 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     rc = pl_signals_extract(rt->persona, &si, scratch, &out->signals);
     if (rc == 0)
         rc = pl_persona_update(bot, state, &out->signals, forms, &out->persona);
+    for (int i = 0; rc == 0 && i < out->signals.n; i++)
+        if ((used >> i & 1) && out->signals.v[i] >= 0.01)
+            rc = note_signal(state, "persona.", pl_signal_name(bot, i), ev);
     /* saying "du" or "Sie" is the customer's own choice: it goes into the profile */
     if (rc == 0 && (forms == PL_ADDRESS_DU || forms == PL_ADDRESS_SIE))
         rc = pl_profile_set(state, "address", forms == PL_ADDRESS_DU ? "du" : "Sie", ev->now_ms,
                             ev->channel);
     /* an interest profile is kept only for customers who agreed to personalisation */
     if (rc == 0 && bot->uses_interests && pl_consent_given(state, PL_CONSENT_PERSONALISATION))
-        rc = pl_interests_update(bot, state, &out->nlu);
+        rc = pl_interests_update(bot, state, &out->nlu, ev->now_ms, ev->channel);
     if (rc != 0 || (used >> PL_SIG_FAST_PACE & 1) == 0)
         return rc;
     if (!cJSON_IsObject(ps)) /* made by the persona update on the first turn */

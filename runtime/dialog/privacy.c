@@ -61,8 +61,8 @@ int pl_consent_set(cJSON *state, const char *name, int given, int64_t now_ms, pl
 
 void pl_personal_purge(cJSON *state)
 {
-    static const char *const learnt[] = {"persona", "interests", "interest", "signals_at",
-                                         "returning"};
+    static const char *const learnt[] = {"persona",    "interests", "interest",
+                                         "signals_at", "returning", "signals_seen"};
     for (size_t i = 0; i < sizeof(learnt) / sizeof(learnt[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(state, learnt[i]);
 }
@@ -102,6 +102,51 @@ int pl_profile_set(cJSON *state, const char *field, const char *value, int64_t n
     snprintf(key, sizeof(key), "profile.%s", field);
     int rc = set_in(state, "profile", field, cJSON_CreateString(value));
     return rc ? rc : pl_fact_note(state, key, now_ms, ch, 1);
+}
+
+int pl_signal_seen(cJSON *state, const char *key, int64_t now_ms, pl_channel_t ch)
+{
+    cJSON *seen = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state,
+                                                                                    "signals_seen"),
+                                                   key);
+    cJSON *at = cJSON_GetObjectItemCaseSensitive(seen, "at");
+    const char *was = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(seen, "channel"));
+    if (cJSON_IsNumber(at) && was != NULL && strcmp(was, pl_channel_name(ch)) == 0) {
+        cJSON_SetNumberValue(at, (double)now_ms); /* the usual case: seen again, same channel */
+        return 0;
+    }
+    return set_in(state, "signals_seen", key, fact(now_ms, ch));
+}
+
+void pl_signals_expire(cJSON *state, int64_t now_ms, int64_t max_age_ms)
+{
+    cJSON *seen = cJSON_GetObjectItemCaseSensitive(state, "signals_seen");
+    cJSON *persona = cJSON_GetObjectItemCaseSensitive(state, "persona");
+    cJSON *evidence = cJSON_GetObjectItemCaseSensitive(persona, "evidence");
+    cJSON *interests = cJSON_GetObjectItemCaseSensitive(state, "interests");
+    int purged = 0;
+    for (cJSON *s = seen ? seen->child : NULL, *next; s != NULL; s = next) {
+        next = s->next;
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(s, "at");
+        if (s->string == NULL || (cJSON_IsNumber(at) && now_ms - (int64_t)at->valuedouble <=
+                                                            max_age_ms))
+            continue;
+        if (strncmp(s->string, "persona.", 8) == 0)
+            cJSON_DeleteItemFromObjectCaseSensitive(evidence, s->string + 8);
+        if (strncmp(s->string, "interest.", 9) == 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(interests, s->string + 9);
+            const char *top = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state,
+                                                                                    "interest"));
+            if (top != NULL && strcmp(top, s->string + 9) == 0)
+                cJSON_DeleteItemFromObjectCaseSensitive(state, "interest");
+        }
+        cJSON_Delete(cJSON_DetachItemViaPointer(seen, s));
+        purged = 1;
+    }
+    if (purged && persona != NULL && (evidence == NULL || evidence->child == NULL))
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "persona"); /* nothing left to go on */
+    if (purged && interests != NULL && interests->child == NULL)
+        cJSON_DeleteItemFromObjectCaseSensitive(state, "interests");
 }
 
 int pl_suppressed(const cJSON *state, const char *category)

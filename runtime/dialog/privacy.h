@@ -37,6 +37,13 @@ int pl_fact_note(cJSON *state, const char *key, int64_t now_ms, pl_channel_t ch,
 int pl_profile_set(cJSON *state, const char *field, const char *value, int64_t now_ms,
                    pl_channel_t ch);
 
+/* Notes that behavioural signal key ("persona.formal", "interest.dslr") was seen now on ch:
+ * state.signals_seen[key] = {at, channel}. 0 or PL_ENOMEM. */
+int pl_signal_seen(cJSON *state, const char *key, int64_t now_ms, pl_channel_t ch);
+/* Purges every behavioural signal last seen more than max_age_ms before now_ms: its persona
+ * evidence or interest entry and its record. With no evidence left the persona goes. */
+void pl_signals_expire(cJSON *state, int64_t now_ms, int64_t max_age_ms);
+
 /* 1 when offers of category are suppressed. */
 int pl_suppressed(const cJSON *state, const char *category);
 /* Suppresses category and withdraws its open offers. 0 or PL_ENOMEM. */

@@ -5,7 +5,9 @@
  * cameras. */
 #include "persona/persona.h"
 #include "base/error.h"
+#include "dialog/privacy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define FADE 0.9      /* what an interest keeps of itself per turn */
@@ -18,8 +20,15 @@
 #define VALUE_WEIGHT 1.0
 #define INTENT_WEIGHT 0.5
 
-static int bump(cJSON *profile, const char *key, double by)
+/* Adds to interest key and notes when and where it was last seen. */
+static int bump(cJSON *state, cJSON *profile, const char *key, double by, int64_t now_ms,
+                pl_channel_t ch)
 {
+    char seen[160];
+    snprintf(seen, sizeof(seen), "interest.%s", key);
+    int rc = pl_signal_seen(state, seen, now_ms, ch);
+    if (rc != 0)
+        return rc;
     cJSON *v = cJSON_GetObjectItemCaseSensitive(profile, key);
     if (cJSON_IsNumber(v)) {
         cJSON_SetNumberValue(v, v->valuedouble + by);
@@ -28,7 +37,8 @@ static int bump(cJSON *profile, const char *key, double by)
     return cJSON_AddNumberToObject(profile, key, by) ? 0 : PL_ENOMEM;
 }
 
-int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understanding_t *u)
+int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understanding_t *u,
+                        int64_t now_ms, pl_channel_t ch)
 {
     cJSON *profile = cJSON_GetObjectItemCaseSensitive(state, "interests");
     if (!cJSON_IsObject(profile)) {
@@ -50,12 +60,12 @@ int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understandin
     int rc = 0;
     /* asking what the bot is, for a person or for privacy says nothing about tastes */
     if (u->intent >= 0 && !pl_bot_is_builtin(bot, u->intent))
-        rc = bump(profile, bot->intents[u->intent].id, INTENT_WEIGHT);
+        rc = bump(state, profile, bot->intents[u->intent].id, INTENT_WEIGHT, now_ms, ch);
     for (size_t i = 0; rc == 0 && i < u->nentities; i++)
         /* offer categories are found only to suppress them, not to profile anyone */
         if (bot->entities[u->entities[i].entity].kind == PL_ENTITY_LIST &&
             u->entities[i].entity != bot->category_entity)
-            rc = bump(profile, u->entities[i].value, VALUE_WEIGHT);
+            rc = bump(state, profile, u->entities[i].value, VALUE_WEIGHT, now_ms, ch);
     if (rc != 0)
         return rc;
     /* keep the profile small: drop the weakest beyond the limit */

@@ -54,6 +54,7 @@ int pl_persona_update(const pl_bot_t *bot, cJSON *state, const pl_signals_t *s, 
 /* Adds this message's intent and list-entity values to the interest profile in state
  * ("interests", fading each turn) and sets "interest" to the strongest sustained one, or removes
  * it. Returns 0 or PL_ENOMEM. */
-int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understanding_t *u);
+int pl_interests_update(const pl_bot_t *bot, cJSON *state, const pl_understanding_t *u,
+                        int64_t now_ms, pl_channel_t ch);
 
 #endif

@@ -428,6 +428,37 @@ static void a_joke_does_not_replace_a_sustained_interest(void **state)
     stop(c);
 }
 
+static const cJSON *seen(conv_t *c, const char *key)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "signals_seen"), key);
+}
+
+/* Each behavioural signal carries when and where it was last seen, and goes by its own age:
+ * formal writing from a month ago is forgotten while last week's emoji are not. */
+static void each_signal_expires_by_its_own_age(void **state)
+{
+    (void)state;
+    conv_t *c = start(en_bot);
+    consent(c);
+    say(c, "Dear Sir, I would be grateful for advice.");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(seen(c, "persona.formal"),
+                                                                 "channel")),
+                        "web");
+    assert_true(cJSON_GetObjectItem(seen(c, "persona.formal"), "at")->valuedouble == c->now);
+    c->now += 20 * 86400000LL;
+    say(c, "cool \xF0\x9F\x98\x8E");
+    assert_non_null(seen(c, "persona.emoji"));
+    assert_non_null(seen(c, "persona.formal")); /* 20 days: still within 28 */
+    c->now += 10 * 86400000LL;
+    say(c, "ok");
+    assert_null(seen(c, "persona.formal")); /* 30 days since it was last seen */
+    const cJSON *ev = cJSON_GetObjectItem(cJSON_GetObjectItem(c->state, "persona"), "evidence");
+    assert_null(cJSON_GetObjectItem(ev, "formal"));
+    assert_non_null(cJSON_GetObjectItem(ev, "emoji"));
+    assert_non_null(seen(c, "persona.emoji"));
+    stop(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +471,7 @@ int main(void)
         cmocka_unit_test(german_address_stays_sie_until_the_customer_says_du),
         cmocka_unit_test(lint_warns_about_mixed_address_forms),
         cmocka_unit_test(a_joke_does_not_replace_a_sustained_interest),
+        cmocka_unit_test(each_signal_expires_by_its_own_age),
     };
     return cmocka_run_group_tests_name("persona", tests, NULL, NULL);
 }
