@@ -102,11 +102,20 @@ static int expire_signals(const pl_bot_t *bot, cJSON *state, int64_t now_ms)
             pl_conversation_forget(state);
             at = NULL;
         }
-    } else if (cJSON_GetObjectItemCaseSensitive(state, "signals_seen") != NULL) {
-        pl_signals_expire(state, now_ms, bot->signal_max_age_ms); /* each by its own age */
-    } else if (gap > bot->signal_max_age_ms) {
-        pl_personal_purge(state); /* a state from before signals had their own times */
-        at = NULL;
+    } else {
+        if (cJSON_GetObjectItemCaseSensitive(state, "signals_seen") != NULL)
+            pl_signals_expire(state, now_ms, bot->signal_max_age_ms); /* each by its own age */
+        else if (gap > bot->signal_max_age_ms)
+            pl_personal_purge(state); /* a state from before signals had their own times */
+        /* a new conversation of a customer the bot may remember: the "returning" signal */
+        if (gap > PL_CONVERSATION_GAP_MS && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                                                 state, "returning"))) {
+            cJSON_DeleteItemFromObjectCaseSensitive(state, "returning");
+            if (cJSON_AddTrueToObject(state, "returning") == NULL)
+                return PL_ENOMEM;
+        }
+        if (gap > bot->signal_max_age_ms)
+            at = NULL;
     }
     if (cJSON_IsNumber(at)) {
         cJSON_SetNumberValue(at, (double)now_ms);
@@ -183,12 +192,49 @@ static int read_persona(const pl_runtime_t *rt, cJSON *state, const pl_event_t *
     return cJSON_AddNumberToObject(ps, "last_at", (double)ev->now_ms) ? 0 : PL_ENOMEM;
 }
 
-/* The built-in intents that change the customer's whole state: they need a clear request. */
-static int privacy_intent(const pl_bot_t *bot, int intent)
+/* The built-in intents that change the customer's whole state need a clear request: one of
+ * these words (normalised: lower case, umlauts as ae/oe/ue), so that "stop" or "forget it"
+ * do not withdraw consent or start erasing someone. */
+static const char *const *privacy_anchors(const pl_bot_t *bot, int intent)
 {
-    return intent == bot->builtin[PL_BUILTIN_STOP_PERSONALISING] ||
-           intent == bot->builtin[PL_BUILTIN_FORGET_ME] ||
-           intent == bot->builtin[PL_BUILTIN_NOT_INTERESTED];
+    static const char *const stop_en[] = {"personalis", "personaliz", "my data", "track",
+                                          "consent", "remember", NULL};
+    static const char *const stop_de[] = {"personalisier", "daten", "einwilligung", "merk",
+                                          NULL};
+    static const char *const forget_en[] = {"forget me", "about me", "who i am", "my data",
+                                            "personal", NULL};
+    static const char *const forget_de[] = {"vergiss mich", "ueber mich", "meine daten",
+                                            "persoenlich", "vergiss alles", NULL};
+    static const char *const notint_en[] = {"interest", "offer", "no more", NULL};
+    static const char *const notint_de[] = {"interesse", "angebot", "anbiet", "nicht mehr",
+                                            NULL};
+    int de = strcmp(bot->language, "de") == 0;
+    if (intent == bot->builtin[PL_BUILTIN_STOP_PERSONALISING])
+        return de ? stop_de : stop_en;
+    if (intent == bot->builtin[PL_BUILTIN_FORGET_ME])
+        return de ? forget_de : forget_en;
+    if (intent == bot->builtin[PL_BUILTIN_NOT_INTERESTED])
+        return de ? notint_de : notint_en;
+    return NULL;
+}
+
+/* Whether a recognised privacy request is clear enough to act on. */
+static int clear_request(const pl_bot_t *bot, const pl_understanding_t *u, const char *text,
+                         size_t len)
+{
+    const char *const *anchors = privacy_anchors(bot, u->intent);
+    if (anchors == NULL)
+        return 1;
+    if (u->confidence < PL_PRIVACY_MIN_CONFIDENCE)
+        return 0;
+    pl_strbuf_t norm;
+    pl_strbuf_init(&norm, PL_MAX_MESSAGE_BYTES * 4);
+    int found = 0;
+    if (pl_nlu_normalize(text, len, &norm) == 0)
+        for (size_t i = 0; anchors[i] != NULL && !found; i++)
+            found = strstr(pl_strbuf_str(&norm), anchors[i]) != NULL;
+    pl_strbuf_cleanup(&norm);
+    return found;
 }
 
 int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
@@ -212,9 +258,8 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
     int rc = message ? pl_nlu_understand(rt->nlu, text, ev->len, scratch, &out->nlu) : 0;
     if (rc != 0)
         return rc;
-    if (out->nlu.intent >= 0 && out->nlu.confidence < PL_PRIVACY_MIN_CONFIDENCE &&
-        privacy_intent(rt->bot, out->nlu.intent))
-        out->nlu.intent = -1; /* "keine Ahnung" must not stop personalisation */
+    if (out->nlu.intent >= 0 && !clear_request(rt->bot, &out->nlu, text, ev->len))
+        out->nlu.intent = -1; /* "keine Ahnung" or "stop" must not stop personalisation */
     cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
     if (next == NULL)
         return PL_ENOMEM;

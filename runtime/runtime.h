@@ -20,7 +20,8 @@
 #define PL_CONVERSATION_GAP_MS (30 * 60 * 1000LL)
 /* "Stop personalising", "forget me" and "not interested in X" act on the customer's whole
  * state: they count only when recognised at least this surely (vague answers such as "no
- * idea" or "all sorts" score around 0.5 against them, real requests above 0.9). */
+ * idea" or "all sorts" score around 0.5 against them, real requests above 0.9) and when
+ * the message has one of their key words ("stop" alone or "forget it" score 0.98). */
 #define PL_PRIVACY_MIN_CONFIDENCE 0.8
 
 typedef struct pl_runtime pl_runtime_t;

@@ -658,6 +658,9 @@ static void ask_again(turn_t *t, int fi, int si)
     const pl_step_t *st = &t->bot->flows[fi].steps[si];
     if (st->kind == PL_STEP_ASK)
         ask(t, &t->bot->flows[fi], st, 0);
+    else if (st->kind == PL_STEP_CONSENT &&
+             pl_consent_answered(t->state, PL_CONSENT_PERSONALISATION))
+        run_after(t, fi, si); /* answered meanwhile ("stop personalising"): not asked again */
     else if (st->kind == PL_STEP_CONSENT)
         emit(t, PL_ACT_SAY, &st->text, yes_no(t->bot), 2, NULL);
 }
@@ -767,7 +770,8 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         remember_pending(t, "forget", NULL);
         return 1;
     }
-    if (!is_intent(t, PL_BUILTIN_NOT_INTERESTED))
+    int answers = pending != NULL && strcmp(pending, "category") == 0 && named_category(t);
+    if (!answers && !is_intent(t, PL_BUILTIN_NOT_INTERESTED))
         return 0;
     const char *cat = named_category(t);
     const cJSON *snap = pending_offer ? pl_offer_snapshot(t->state, pending_offer) : NULL;
@@ -782,6 +786,8 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
         answer_offer(t, pending_offer, 0);
     } else if (t->bot->ncategories > 0) {
         notice(t, PL_NOTICE_WHICH_CATEGORY, NULL);
+        remember_pending(t, "category", NULL);
+        return 1; /* the answer names the category; the question waits */
     } else {
         return 0;
     }
@@ -909,6 +915,9 @@ static void offer_to_resume(turn_t *t)
         cJSON_GetObjectItemCaseSensitive(t->state, "pending") != NULL ||
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "resume_offered")))
         return;
+    for (size_t i = 0; i < t->out->n; i++)
+        if (t->out->items[i].kind == PL_ACT_HANDOFF)
+            return; /* a person takes over: they do not need the bot's question */
     if (!cJSON_AddTrueToObject(c, "resume_offered")) {
         t->oom = 1;
         return;

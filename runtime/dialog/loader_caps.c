@@ -193,13 +193,26 @@ void pl__check_honesty(pl__loader_t *L)
 {
     const pl_bot_t *bot = L->bot;
     int bot_intent = pl_bot_intent(bot, PL_INTENT_ARE_YOU_A_BOT);
+    static const char *const own[] = {PL_INTENT_STOP_PERSONALISING, PL_INTENT_FORGET_ME,
+                                      PL_INTENT_NOT_INTERESTED, PL_INTENT_LINK_CHANNEL};
     for (size_t f = 0; f < bot->nflows; f++)
-        for (size_t t = 0; t < bot->flows[f].ntriggers; t++)
+        for (size_t t = 0; t < bot->flows[f].ntriggers; t++) {
+            const char *id = bot->intents[bot->flows[f].trigger_idx[t]].id;
             if (bot->flows[f].trigger_idx[t] == bot_intent)
                 pl__err_at(L, &bot->flows[f].pos,
                            "flow '%s' answers 'are you a bot?': that answer is built in and always "
                            "tells the truth; remove '%s' from the trigger",
                            bot->flows[f].id, PL_INTENT_ARE_YOU_A_BOT);
+            for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+                /* without categories, "not interested" is the bot's to answer */
+                if (strcmp(id, own[k]) == 0 &&
+                    (bot->ncategories > 0 || strcmp(id, PL_INTENT_NOT_INTERESTED) != 0))
+                    pl__err_at(L, &bot->flows[f].pos,
+                               "flow '%s' would never start: parley answers '%s' itself, on every "
+                               "channel, so that privacy requests always work; remove it from the "
+                               "trigger",
+                               bot->flows[f].id, id);
+        }
     for (size_t c = 0; c < bot->ncannots; c++)
         for (size_t i = 0; i < bot->cannots[c].nintents; i++)
             for (size_t f = 0; f < bot->nflows; f++)

@@ -58,6 +58,12 @@ static int merge_members(cJSON *into, const char *key, const cJSON *from, merge_
     return 0;
 }
 
+static int closed(const cJSON *offer)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(offer, "status"));
+    return s != NULL && strcmp(s, "open") != 0;
+}
+
 static int same_offer(const cJSON *a, const cJSON *b)
 {
     const cJSON *ia = cJSON_GetObjectItemCaseSensitive(a, "id");
@@ -75,7 +81,8 @@ static int merge_offers(cJSON *into, const cJSON *from)
     const cJSON *o;
     cJSON_ArrayForEach(o, from)
     {
-        /* the same offer on both sides: the later decision (made, accepted, declined) wins */
+        /* the same offer on both sides: a closed one stays closed (declined anywhere means
+         * never again); between two closed or two open ones the later decision wins */
         int i = 0, at = -1;
         const cJSON *d;
         cJSON_ArrayForEach(d, dst)
@@ -84,7 +91,9 @@ static int merge_offers(cJSON *into, const cJSON *from)
                 at = i;
             i++;
         }
-        if (at >= 0 && decided_at(cJSON_GetArrayItem(dst, at)) >= decided_at(o))
+        const cJSON *mine = at >= 0 ? cJSON_GetArrayItem(dst, at) : NULL;
+        if (mine != NULL && (closed(mine) > closed(o) ||
+                             (closed(mine) == closed(o) && decided_at(mine) >= decided_at(o))))
             continue;
         cJSON *copy = cJSON_Duplicate(o, 1);
         if (copy == NULL || (at >= 0 ? !cJSON_ReplaceItemInArray(dst, at, copy)

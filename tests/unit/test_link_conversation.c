@@ -115,8 +115,9 @@ static void wrong_codes_pause_after_five_and_look_alike(void **state)
     sign_in_alice(l);
     char code[7];
     code_in(say(l, "w1", PL_CHANNEL_WEB, "link my voice assistant"), code);
-    /* six digits without the word "code" are no attempt */
+    /* six digits without the word "code", or inside a word, are no attempt */
     say(l, "v9", PL_CHANNEL_VOICE, "my order LU-123456 has not arrived");
+    assert_null(strstr(say(l, "v9", PL_CHANNEL_VOICE, "the code is VB-123456"), "did not work"));
     int64_t tries;
     assert_int_equal(pl_store_attempts(l->s, "voice", "v9", NOW_MS, 900000, 0, &tries), 0);
     assert_int_equal(tries, 0);

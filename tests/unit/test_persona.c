@@ -435,6 +435,21 @@ static const cJSON *seen(conv_t *c, const char *key)
 
 /* Each behavioural signal carries when and where it was last seen, and goes by its own age:
  * formal writing from a month ago is forgotten while last week's emoji are not. */
+static void a_new_conversation_with_consent_makes_a_returning_customer(void **state)
+{
+    (void)state;
+    conv_t *c = start(en_bot);
+    say(c, "hello");
+    c->now += 3600000;
+    say(c, "hello again");
+    assert_null(cJSON_GetObjectItem(c->state, "returning")); /* without consent: a stranger */
+    consent(c);
+    c->now += 3600000;
+    say(c, "hello once more");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c->state, "returning")));
+    stop(c);
+}
+
 static void each_signal_expires_by_its_own_age(void **state)
 {
     (void)state;
@@ -472,6 +487,7 @@ int main(void)
         cmocka_unit_test(lint_warns_about_mixed_address_forms),
         cmocka_unit_test(a_joke_does_not_replace_a_sustained_interest),
         cmocka_unit_test(each_signal_expires_by_its_own_age),
+        cmocka_unit_test(a_new_conversation_with_consent_makes_a_returning_customer),
     };
     return cmocka_run_group_tests_name("persona", tests, NULL, NULL);
 }

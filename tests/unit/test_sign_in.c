@@ -146,13 +146,15 @@ static void merge_resolves_conflicts_by_recency(void **state)
     cJSON *account = cJSON_Parse(
         "{\"consent\":{\"personalisation\":{\"given\":true,\"at\":100,\"channel\":\"web\"}},"
         "\"offers\":[{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"open\"},"
-        "{\"id\":\"bag\",\"made_at\":50,\"status\":\"accepted\",\"closed_at\":400}],"
+        "{\"id\":\"bag\",\"made_at\":50,\"status\":\"accepted\",\"closed_at\":400},"
+        "{\"id\":\"deal\",\"made_at\":10,\"status\":\"declined\",\"closed_at\":20}],"
         "\"suppressed\":{\"lenses\":{\"at\":10}},"
         "\"cursors\":{\"web\":{\"flow\":\"a\",\"at\":500}}}");
     const cJSON *anon = cJSON_Parse(
         "{\"consent\":{\"personalisation\":{\"given\":false,\"at\":300,\"channel\":\"voice\"}},"
         "\"offers\":[{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"declined\","
-        "\"closed_at\":200},{\"id\":\"bag\",\"made_at\":50,\"status\":\"open\"}],"
+        "\"closed_at\":200},{\"id\":\"bag\",\"made_at\":50,\"status\":\"open\"},"
+        "{\"id\":\"deal\",\"made_at\":500,\"status\":\"open\"}],"
         "\"suppressed\":{\"tripods\":{\"at\":20}},"
         "\"cursors\":{\"web\":{\"flow\":\"b\",\"at\":100},\"voice\":{\"flow\":\"c\",\"at\":150}}}");
     assert_int_equal(pl_state_merge(account, anon, 600, "voice"), 0);
@@ -162,6 +164,9 @@ static void merge_resolves_conflicts_by_recency(void **state)
     th_assert_contains(got, "\"personalisation\":{\"given\":false,\"at\":300");
     th_assert_contains(got, "{\"id\":\"kit\",\"price\":849,\"made_at\":100,\"status\":\"declined\"");
     th_assert_contains(got, "{\"id\":\"bag\",\"made_at\":50,\"status\":\"accepted\"");
+    /* declined on the account, offered again to the not yet signed-in customer later: it
+     * stays declined, because a declined offer never comes back */
+    th_assert_contains(got, "{\"id\":\"deal\",\"made_at\":10,\"status\":\"declined\"");
     th_assert_contains(got, "\"suppressed\":{\"lenses\":{\"at\":10},\"tripods\":{\"at\":20}}");
     th_assert_contains(got, "\"cursors\":{\"web\":{\"flow\":\"a\",\"at\":500},\"voice\":{\"flow\":\"c\"");
     free(got);

@@ -141,8 +141,9 @@ static int restart(run_t *r, conv_t *c, const pl_ynode_t *at)
 
 /* ---- the customer ---- */
 
-/* A new customer whose state starts as {"id": NAME}, so that the alternatives a conversation
- * gets depend on its name only, linked to the channel user. */
+/* A new customer linked to the channel user, whose stored state starts as {"id": NAME}: a
+ * document left in a store says which conversation made it. (Which alternative text a turn
+ * gets depends on the turn number alone.) */
 static int create_customer(run_t *r, conv_t *c, const char *user)
 {
     char id[33];
