@@ -3,12 +3,12 @@
 #include "runtime.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 #include "dialog/privacy.h"
 #include "render/render.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <utf8proc.h>
 
 struct pl_runtime {
     pl_bot_t *bot;
@@ -62,20 +62,6 @@ const pl_bot_t *pl_runtime_bot(const pl_runtime_t *rt)
 const pl_nlu_t *pl_runtime_nlu(const pl_runtime_t *rt)
 {
     return rt->nlu;
-}
-
-static int valid_utf8(const char *s, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + off, (utf8proc_ssize_t)(len - off), &cp);
-        if (k <= 0 || cp == 0)
-            return 0;
-        off += (size_t)k;
-    }
-    return 1;
 }
 
 /* A reproducible seed for choosing among alternative texts, from the turn number: a replayed
@@ -247,7 +233,7 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
         return PL_EINVAL;
     if (message && ev->len > PL_MAX_MESSAGE_BYTES)
         return PL_ELIMIT;
-    if (message && !valid_utf8(ev->text, ev->len))
+    if (message && !pl_utf8_valid(ev->text, ev->len))
         return PL_EINVAL;
     char *text = message ? pl_arena_strndup(scratch, ev->text, ev->len) : pl_arena_strdup(scratch, "");
     if (text == NULL)

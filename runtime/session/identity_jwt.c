@@ -183,3 +183,51 @@ int pl_jwt_verify(const char *token, const unsigned char *secret, size_t secretl
     cJSON_Delete(payload);
     return rc;
 }
+
+/* Appends the unpadded base64url form of n bytes to out at *at (room checked by the caller). */
+static void b64url_encode(const unsigned char *in, size_t n, char *out, size_t *at)
+{
+    char *std = out + *at;
+    int len = EVP_EncodeBlock((unsigned char *)std, in, (int)n);
+    while (len > 0 && std[len - 1] == '=')
+        len--;
+    for (int i = 0; i < len; i++)
+        std[i] = std[i] == '+' ? '-' : std[i] == '/' ? '_' : std[i];
+    *at += (size_t)len;
+    out[*at] = '\0';
+}
+
+int pl_jwt_sign(const char *sub, time_t exp, const unsigned char *secret, size_t secretlen,
+                char *out, size_t outlen)
+{
+    if (secretlen < PL_JWT_MIN_SECRET)
+        return PL_EINVAL;
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    cJSON *p = cJSON_CreateObject();
+    char *payload = NULL;
+    if (p == NULL || !cJSON_AddStringToObject(p, "sub", sub) ||
+        !cJSON_AddNumberToObject(p, "exp", (double)exp) ||
+        (payload = cJSON_PrintUnformatted(p)) == NULL) {
+        cJSON_Delete(p);
+        return PL_ENOMEM;
+    }
+    cJSON_Delete(p);
+    size_t need = (sizeof(header) + strlen(payload) + 32) * 4 / 3 + 64;
+    if (outlen < need) {
+        cJSON_free(payload);
+        return PL_ELIMIT;
+    }
+    size_t at = 0;
+    b64url_encode((const unsigned char *)header, sizeof(header) - 1, out, &at);
+    out[at++] = '.';
+    b64url_encode((const unsigned char *)payload, strlen(payload), out, &at);
+    cJSON_free(payload);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (HMAC(EVP_sha256(), secret, (int)secretlen, (const unsigned char *)out, at, mac,
+             &maclen) == NULL)
+        return PL_ENOMEM;
+    out[at++] = '.';
+    b64url_encode(mac, maclen, out, &at);
+    return 0;
+}

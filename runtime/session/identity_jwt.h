@@ -22,4 +22,10 @@ enum {
 int pl_jwt_verify(const char *token, const unsigned char *secret, size_t secretlen, time_t now,
                   int skew, char *sub, char *why, size_t whylen);
 
+/* Makes an HS256 token for sub, valid until exp, into out (outlen bytes; 1 KiB is plenty for
+ * a short sub). For demos and tests: a shop's login issues the real ones. Returns 0, PL_EINVAL
+ * (secret too short), PL_ELIMIT (out too small), PL_ENOMEM. */
+int pl_jwt_sign(const char *sub, time_t exp, const unsigned char *secret, size_t secretlen,
+                char *out, size_t outlen);
+
 #endif

@@ -145,6 +145,26 @@ static void malformed_tokens_are_refused(void **state)
     denied(big, "longer");
 }
 
+/* Tokens parley signs itself (for the demo) are ordinary HS256 tokens: they verify, and with
+ * another secret or after their expiry they do not. */
+static void signed_tokens_verify_and_expire(void **state)
+{
+    (void)state;
+    char tok[1024], sub[PL_JWT_MAX_SUB + 1], why[128];
+    size_t n = strlen((const char *)SECRET);
+    assert_int_equal(pl_jwt_sign("demo-visitor", NOW + 600, SECRET, n, tok, sizeof(tok)), 0);
+    assert_int_equal(pl_jwt_verify(tok, SECRET, n, NOW, PL_JWT_DEFAULT_SKEW, sub, why, sizeof(why)),
+                     0);
+    assert_string_equal(sub, "demo-visitor");
+    assert_int_equal(pl_jwt_verify(tok, OTHER, n, NOW, PL_JWT_DEFAULT_SKEW, sub, why, sizeof(why)),
+                     PL_EDENIED);
+    assert_int_equal(pl_jwt_verify(tok, SECRET, n, NOW + 700, PL_JWT_DEFAULT_SKEW, sub, why,
+                                   sizeof(why)),
+                     PL_EDENIED);
+    assert_int_equal(pl_jwt_sign("x", NOW, SECRET, 10, tok, sizeof(tok)), PL_EINVAL);
+    assert_int_equal(pl_jwt_sign("x", NOW, SECRET, n, tok, 20), PL_ELIMIT);
+}
+
 static void short_secret_is_a_configuration_error(void **state)
 {
     (void)state;
@@ -166,6 +186,7 @@ int main(void)
         cmocka_unit_test(subject_must_be_a_plain_account_id),
         cmocka_unit_test(malformed_tokens_are_refused),
         cmocka_unit_test(short_secret_is_a_configuration_error),
+        cmocka_unit_test(signed_tokens_verify_and_expire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

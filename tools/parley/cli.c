@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "runtime.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +41,29 @@ int64_t pl_cli_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pl_cli_read_secret(const char *cmd, const char *path, unsigned char *buf, size_t cap,
+                       size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "parley %s: cannot read the secret file %s: %s\n", cmd, path,
+                strerror(errno));
+        return -1;
+    }
+    size_t n = fread(buf, 1, cap, f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (more || n < 32) {
+        fprintf(stderr,
+                "parley %s: the secret in %s must be 32 to %zu bytes (it is the key the site's "
+                "login signs tokens with; make one with: head -c 48 /dev/urandom | base64)\n",
+                cmd, path, cap);
+        return -1;
+    }
+    *len = n;
+    return 0;
 }

@@ -10,7 +10,6 @@
 #include "session/session.h"
 #include "session/sign_in.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +53,7 @@ typedef struct {
     size_t secretlen;
 } chat_t;
 
-#define MIN_SECRET_BYTES 32
+
 
 #define LINE_MAX_BYTES (PL_MAX_MESSAGE_BYTES + 2)
 
@@ -232,31 +231,6 @@ static int chat_command(const char *line, chat_t *ch)
     return 1;
 }
 
-/* Reads the signing secret: the file's bytes without a final line break. */
-static int read_secret(const char *path, chat_t *ch)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "parley chat: cannot read the secret file %s: %s\n", path,
-                strerror(errno));
-        return -1;
-    }
-    size_t n = fread(ch->secret, 1, sizeof(ch->secret), f);
-    int more = fgetc(f) != EOF;
-    fclose(f);
-    while (n > 0 && (ch->secret[n - 1] == '\n' || ch->secret[n - 1] == '\r'))
-        n--;
-    if (more || n < MIN_SECRET_BYTES) {
-        fprintf(stderr,
-                "parley chat: the secret in %s must be %d to %zu bytes (it is the key the site's "
-                "login signs tokens with; make one with: head -c 48 /dev/urandom | base64)\n",
-                path, MIN_SECRET_BYTES, sizeof(ch->secret));
-        return -1;
-    }
-    ch->secretlen = n;
-    return 0;
-}
-
 /* Picks up where this user left off in the store, if they were there before. */
 static int resume(chat_t *ch)
 {
@@ -325,7 +299,8 @@ int pl_cmd_chat(int argc, char **argv)
                                                          : "give exactly one bot file");
     static chat_t ch;
     memset(&ch, 0, sizeof(ch));
-    if (secret_file != NULL && read_secret(secret_file, &ch) != 0)
+    if (secret_file != NULL && pl_cli_read_secret("chat", secret_file, ch.secret,
+                                                  sizeof(ch.secret), &ch.secretlen) != 0)
         return PL_EXIT_USAGE;
     pl_runtime_t *rt = pl_cli_load_runtime("chat", argv[optind], stderr);
     if (rt == NULL)

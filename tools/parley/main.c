@@ -1,4 +1,4 @@
-/* `parley`: the command-line entry point. Dispatches to lint, chat, test and bench. */
+/* `parley`: the command-line entry point. Dispatches to the commands. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -16,6 +16,7 @@ static const char usage[] =
     "  bench turns BOT.yaml      measure how many turns per second the bot runs\n"
     "  eval intents ...          measure intent recognition on labelled data (few-shot)\n"
     "  capabilities BOT.yaml     what the bot says about itself on a channel\n"
+    "  serve BOT.yaml...         serve the bots to the web widget and the app (HTTP, WebSocket)\n"
     "\n"
     "Run 'parley COMMAND --help' for the options of a command.\n";
 
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return pl_cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "capabilities") == 0)
         return pl_cmd_capabilities(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return pl_cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "parley: unknown command '%s'\n\n", cmd);
     fputs(usage, stderr);
     return PL_EXIT_USAGE;

@@ -1,0 +1,286 @@
+/* HTTP routes of parley serve (channels/README.md): the static files of the demo and the
+ * widget, /healthz, /metrics, /v1/capabilities, the app channel (POST /v1/app/messages with a
+ * bearer token) and, with --demo, /demo/token. Every answer is JSON or a file; errors are
+ * {"type":"error","code":...,"message":...} with the fitting status. */
+#include "server_int.h"
+#include "base/error.h"
+#include "render/manifest.h"
+#include "session/identity_jwt.h"
+#include "session/sign_in.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Keeps a response for the writeable callback (takes body, malloc'd). */
+static int respond(struct lws *wsi, pl_conn_t *c, int status, const char *ctype, char *body,
+                   size_t len)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof(buf) - 1;
+    free(c->resp);
+    c->resp = body;
+    c->resplen = len;
+    if (lws_add_http_common_headers(wsi, (unsigned int)status, ctype, len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int respond_json(struct lws *wsi, pl_conn_t *c, int status, cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (text == NULL)
+        return 1;
+    return respond(wsi, c, status, "application/json", text, strlen(text));
+}
+
+static int respond_error(struct lws *wsi, pl_conn_t *c, int status, pl_srv_err_t e,
+                         const char *code, const char *message)
+{
+    if (e < PL_ERR_COUNT)
+        c->srv->metrics.errors[e]++;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "error");
+    cJSON_AddStringToObject(o, "code", code ? code : pl__err_code(e));
+    cJSON_AddStringToObject(o, "message", message);
+    return respond_json(wsi, c, status, o);
+}
+
+static const char *mime_of(const char *path)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+        {".png", "image/png"},                 {".json", "application/json"},
+        {".ico", "image/x-icon"}};
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i][0]) == 0)
+            return types[i][1];
+    return NULL;
+}
+
+/* A file of the www directory: plain names only (no "..", no sub-paths), known types only. */
+static int serve_static(struct lws *wsi, pl_conn_t *c, const char *uri)
+{
+    const char *name = strcmp(uri, "/") == 0 ? "index.html" : uri + 1;
+    const char *mime = mime_of(name);
+    int plain = name[0] != '.' && strlen(name) < 100;
+    for (const char *p = name; plain && *p; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '.' || *p == '-' || *p == '_';
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", c->srv->cfg->www, name);
+    if (!plain || mime == NULL || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such page");
+    int n = lws_serve_http_file(wsi, path, mime, NULL, 0);
+    if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+        return -1;
+    return 0;
+}
+
+static int capabilities(struct lws *wsi, pl_conn_t *c)
+{
+    char buf[64];
+    const char *channel = lws_get_urlarg_by_name(wsi, "channel=", buf, sizeof(buf));
+    char bbuf[160];
+    const char *bot = lws_get_urlarg_by_name(wsi, "bot=", bbuf, sizeof(bbuf));
+    pl_channel_t ch;
+    if (channel == NULL || pl_channel_parse(channel, &ch) != 0)
+        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL,
+                             "give ?channel=web, app or voice");
+    int b = pl__bots_pick(c->srv, bot, NULL);
+    if (b < 0)
+        return respond_error(wsi, c, 404, PL_ERR_BAD_REQUEST, NULL, "no bot with that id");
+    return respond_json(wsi, c, 200, pl_manifest_json(pl_runtime_bot(c->srv->bots.items[b].rt), ch));
+}
+
+static int healthz(struct lws *wsi, pl_conn_t *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *bots = cJSON_AddArrayToObject(o, "bots");
+    cJSON_AddStringToObject(o, "status", c->srv->stopping ? "stopping" : "ok");
+    for (size_t i = 0; i < c->srv->bots.n; i++)
+        cJSON_AddItemToArray(bots,
+                             cJSON_CreateString(pl_runtime_bot(c->srv->bots.items[i].rt)->id));
+    return respond_json(wsi, c, c->srv->stopping ? 503 : 200, o);
+}
+
+static int demo_token(struct lws *wsi, pl_conn_t *c)
+{
+    char buf[96];
+    const char *sub = lws_get_urlarg_by_name(wsi, "sub=", buf, sizeof(buf));
+    size_t n = sub ? strlen(sub) : 0;
+    int ok = n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (sub[i] >= 'a' && sub[i] <= 'z') || (sub[i] >= 'A' && sub[i] <= 'Z') ||
+             (sub[i] >= '0' && sub[i] <= '9') || sub[i] == '_' || sub[i] == '-';
+    if (!ok)
+        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL,
+                             "give ?sub=NAME: 1 to 64 of A-Z a-z 0-9 _ -");
+    char token[1024];
+    const pl_server_config_t *cfg = c->srv->cfg;
+    if (pl_jwt_sign(sub, (time_t)(pl__srv_now_ms() / 1000 + 3600), cfg->secret, cfg->secretlen,
+                    token, sizeof(token)) != 0)
+        return respond_error(wsi, c, 500, PL_ERR_COUNT, "internal", "could not sign a token");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "token", token);
+    return respond_json(wsi, c, 200, o);
+}
+
+/* POST /v1/app/messages, once the body is complete. */
+static int app_message(struct lws *wsi, pl_conn_t *c)
+{
+    pl_server_t *s = c->srv;
+    if (c->body_too_large)
+        return respond_error(wsi, c, 413, PL_ERR_TOO_LARGE, "too_large", "the body is over 64 KiB");
+    char auth[PL_JWT_MAX_TOKEN + 32] = "", sub[PL_JWT_MAX_SUB + 1], why[160] = "";
+    int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n <= 7 || strncmp(auth, "Bearer ", 7) != 0 || s->cfg->secret == NULL ||
+        pl_jwt_verify(auth + 7, s->cfg->secret, s->cfg->secretlen,
+                      (time_t)(pl__srv_now_ms() / 1000), PL_JWT_DEFAULT_SKEW, sub, why,
+                      sizeof(why)) != 0) {
+        if (why[0])
+            pl__srv_log(s, PL_LOG_INFO, "app token refused: %s", why);
+        return respond_error(wsi, c, 401, PL_ERR_BAD_TOKEN, NULL,
+                             "send 'Authorization: Bearer <token>' with a valid identity token");
+    }
+    pl_srv_err_t err;
+    char msg[96];
+    cJSON *m = pl__json_parse(c->body ? c->body : "", c->bodylen, &err, msg, sizeof(msg));
+    if (m == NULL)
+        return respond_error(wsi, c, 400, err, NULL, msg);
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "text"));
+    const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "action"));
+    const char *offer = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "offer"));
+    const char *locale = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "locale"));
+    const char *bot = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "bot"));
+    pl_event_t ev = {.channel = PL_CHANNEL_APP, .now_ms = pl__srv_now_ms(), .text = ""};
+    if (text != NULL && strlen(text) <= PL_MAX_MESSAGE_BYTES) {
+        ev.text = text;
+        ev.len = strlen(text);
+    } else if (action != NULL && offer != NULL && strcmp(action, "accept_offer") == 0) {
+        ev.kind = PL_EVENT_ACCEPT_OFFER;
+        ev.offer = offer;
+    } else if (action != NULL && offer != NULL && strcmp(action, "decline_offer") == 0) {
+        ev.kind = PL_EVENT_DECLINE_OFFER;
+        ev.offer = offer;
+    } else {
+        cJSON_Delete(m);
+        return respond_error(wsi, c, 400, text ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST, NULL,
+                             text ? "the text is longer than 4096 bytes"
+                                  : "send {\"text\": ...} or {\"action\": \"accept_offer\", "
+                                    "\"offer\": ...}");
+    }
+    int b = pl__bots_pick(s, bot, locale);
+    char user[PL_JWT_MAX_SUB + 8], account[PL_STORE_MAX_KEY + 1], customer[PL_STORE_MAX_KEY + 1];
+    snprintf(user, sizeof(user), "app:%s", sub);
+    /* the app's user is the account: linked (and anything anonymous merged) on first use */
+    int rc = b < 0 ? PL_EINVAL
+                   : pl_sign_in(s->store, "app", user, auth + 7, s->cfg->secret,
+                                s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
+    cJSON *reply = NULL;
+    if (rc == 0)
+        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply);
+    cJSON_Delete(m);
+    if (b < 0)
+        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "unknown 'bot'");
+    if (rc == PL_EINVAL || rc == PL_ELIMIT)
+        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "the message cannot be taken");
+    if (rc != 0) {
+        pl__srv_log(s, PL_LOG_ERROR, "an app turn failed: %s", pl_strerror(rc));
+        return respond_error(wsi, c, 503, PL_ERR_UNAVAILABLE, NULL,
+                             "please try again in a moment; nothing was changed");
+    }
+    return respond_json(wsi, c, 200, reply);
+}
+
+static int on_request(struct lws *wsi, pl_conn_t *c, const char *uri)
+{
+    pl_server_t *s = c->srv;
+    if (c->post) {
+        if (strcmp(uri, "/v1/app/messages") != 0)
+            return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such endpoint");
+        char len[32] = "";
+        if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+            atoll(len) > PL_SRV_MAX_FRAME)
+            return respond_error(wsi, c, 413, PL_ERR_TOO_LARGE, "too_large",
+                                 "the body is over 64 KiB");
+        return 0; /* the body comes next */
+    }
+    if (strcmp(uri, "/healthz") == 0)
+        return healthz(wsi, c);
+    if (strcmp(uri, "/metrics") == 0) {
+        size_t n = 0;
+        char *text = pl__metrics_text(s, &n);
+        return text ? respond(wsi, c, 200, "text/plain; version=0.0.4", text, n) : 1;
+    }
+    if (strcmp(uri, "/v1/capabilities") == 0)
+        return capabilities(wsi, c);
+    if (strcmp(uri, "/demo/token") == 0 && s->cfg->demo)
+        return demo_token(wsi, c);
+    if (strcmp(uri, "/v1/app/messages") == 0)
+        return respond_error(wsi, c, 405, PL_ERR_BAD_REQUEST, NULL, "POST your message");
+    return serve_static(wsi, c, uri);
+}
+
+int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                      size_t len)
+{
+    pl_conn_t *c = user;
+    pl_server_t *s = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        c->srv = s;
+        c->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+        snprintf(c->path, sizeof(c->path), "%s", (const char *)in);
+        return on_request(wsi, c, c->path);
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c->body_too_large || c->bodylen + len > PL_SRV_MAX_FRAME) {
+            c->body_too_large = 1;
+            return 0;
+        }
+        {
+            char *grown = realloc(c->body, c->bodylen + len + 1);
+            if (grown == NULL)
+                return -1;
+            c->body = grown;
+            memcpy(c->body + c->bodylen, in, len);
+            c->bodylen += len;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return app_message(wsi, c);
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (c->resp == NULL)
+            return 0;
+        unsigned char *buf = malloc(LWS_PRE + c->resplen + 1);
+        if (buf == NULL)
+            return -1;
+        memcpy(buf + LWS_PRE, c->resp, c->resplen);
+        int n = lws_write(wsi, buf + LWS_PRE, c->resplen, LWS_WRITE_HTTP_FINAL);
+        free(buf);
+        free(c->resp);
+        c->resp = NULL;
+        if (n < 0)
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        free(c->resp);
+        free(c->body);
+        c->resp = c->body = NULL;
+        c->bodylen = 0;
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}

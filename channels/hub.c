@@ -1,0 +1,109 @@
+/* Turns and the customers' connections: every turn of every channel runs here, on the
+ * server's one store, and the committed state is pushed to the customer's other open
+ * WebSockets before the loop goes on — so an offer accepted in the app shows on the web at
+ * once. */
+#include "server_int.h"
+#include "base/error.h"
+#include "render/reply_json.h"
+#include "session/sign_in.h"
+
+#include <string.h>
+#include <time.h>
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+cJSON *pl__hub_state_json(const char *customer, const cJSON *state)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *type = cJSON_AddStringToObject(o, "type", "state");
+    cJSON *offers = cJSON_AddArrayToObject(o, "offers");
+    cJSON *consent = cJSON_AddObjectToObject(o, "consent");
+    if (o == NULL || type == NULL || offers == NULL || consent == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    static const char *const terms[] = {"id", "title", "terms", "price", "currency",
+                                        "valid_until", "status"};
+    const cJSON *snap;
+    cJSON_ArrayForEach(snap, cJSON_GetObjectItemCaseSensitive(state, "offers"))
+    {
+        cJSON *card = cJSON_CreateObject();
+        if (card == NULL || !cJSON_AddItemToArray(offers, card)) {
+            cJSON_Delete(card);
+            cJSON_Delete(o);
+            return NULL;
+        }
+        for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(snap, terms[i]);
+            if (v != NULL)
+                cJSON_AddItemToObject(card, terms[i], cJSON_Duplicate(v, 0));
+        }
+        if (!cJSON_HasObjectItem(card, "status"))
+            cJSON_AddStringToObject(card, "status", "open");
+    }
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(state, "consent"), "personalisation");
+    const cJSON *given = cJSON_IsObject(p) ? cJSON_GetObjectItemCaseSensitive(p, "given") : p;
+    if (cJSON_IsBool(given))
+        cJSON_AddBoolToObject(consent, "personalisation", cJSON_IsTrue(given));
+    else
+        cJSON_AddNullToObject(consent, "personalisation");
+    int signed_in = customer != NULL &&
+                    strncmp(customer, PL_ACCOUNT_PREFIX, strlen(PL_ACCOUNT_PREFIX)) == 0;
+    cJSON_AddBoolToObject(o, "signed_in", signed_in);
+    return o;
+}
+
+void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
+                  const pl_conn_t *except)
+{
+    cJSON *msg = NULL;
+    for (pl_conn_t *c = s->conns; c != NULL; c = c->next) {
+        if (c == except || !c->hello || c->closing || strcmp(c->customer, customer) != 0)
+            continue;
+        if (msg == NULL && (msg = pl__hub_state_json(customer, state)) == NULL)
+            return;
+        pl__ws_send(c, msg);
+    }
+    cJSON_Delete(msg);
+}
+
+int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
+                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply)
+{
+    *reply = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pl_turn_t turn;
+    pl_session_result_t res;
+    const pl_runtime_t *rt = s->bots.items[b].rt;
+    int rc = pl_session_turn(rt, s->store, user, ev, &s->scratch, &turn, &res);
+    if (rc != 0)
+        return rc;
+    pl__metrics_turn(&s->metrics, ev->channel, seconds_since(&t0));
+    cJSON *msgs = pl_reply_to_json(&turn.reply);
+    cJSON *r = cJSON_CreateObject();
+    if (msgs == NULL || r == NULL || !cJSON_AddStringToObject(r, "type", "reply") ||
+        !cJSON_AddItemToObject(r, "messages", msgs)) {
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "messages")))
+            cJSON_Delete(msgs);
+        cJSON_Delete(r);
+        cJSON_Delete(res.state);
+        return PL_ENOMEM;
+    }
+    /* the connections that knew this customer: before an erasure or a merge they may have
+     * had another id than the one the turn ended with */
+    const char *before = from != NULL && from->customer[0] ? from->customer : res.customer;
+    if (strcmp(before, res.customer) != 0)
+        pl__hub_push(s, before, res.state, from);
+    pl__hub_push(s, res.customer, res.state, from);
+    memcpy(customer, res.customer, sizeof(res.customer));
+    cJSON_Delete(res.state);
+    *reply = r;
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* Private to channels/: the server's state shared by its files (server.c runs the loop,
+ * bots.c loads and reloads bots, http.c answers HTTP, ws.c speaks the WebSocket protocol,
+ * hub.c runs turns and pushes state, metrics.c counts). */
+#ifndef PL_SERVER_INT_H
+#define PL_SERVER_INT_H
+
+#include "server.h"
+#include "runtime.h"
+#include "session/session.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdint.h>
+
+#define PL_SRV_MAX_FRAME (64 * 1024)   /* bytes of one WebSocket message or HTTP body */
+#define PL_SRV_MAX_DEPTH 32            /* JSON nesting */
+#define PL_SRV_RATE_N 20               /* messages ... */
+#define PL_SRV_RATE_WINDOW_MS 10000    /* ... per this window, per connection */
+#define PL_SRV_IDLE_US (600LL * 1000000) /* an idle WebSocket is closed after 10 minutes */
+#define PL_SRV_QUEUE_MAX 64            /* unsent messages before a connection counts as stuck */
+#define PL_SRV_MAX_BOTS 16
+
+/* ---- bots (bots.c) ---- */
+
+typedef struct {
+    const char *path;
+    pl_runtime_t *rt; /* the running version; replaced only by one that loads cleanly */
+    size_t last_errors; /* errors of the latest reload that failed; 0 after a good one */
+} pl_srv_bot_t;
+
+typedef struct {
+    pl_srv_bot_t items[PL_SRV_MAX_BOTS];
+    size_t n;
+    int inotify_fd;  /* -1 when file watching is not available */
+    int dirty;       /* a watched file changed: reload at the next tick */
+    int64_t dirty_at;
+} pl_srv_bots_t;
+
+/* ---- metrics (metrics.c) ---- */
+
+enum { PL_SRV_LAT_BUCKETS = 10 };
+typedef enum {
+    PL_ERR_BAD_JSON,
+    PL_ERR_TOO_DEEP,
+    PL_ERR_NOT_UTF8,
+    PL_ERR_UNKNOWN_TYPE,
+    PL_ERR_HELLO_FIRST,
+    PL_ERR_BAD_HELLO,
+    PL_ERR_BAD_TOKEN,
+    PL_ERR_BAD_REQUEST,
+    PL_ERR_TOO_LONG,
+    PL_ERR_RATE_LIMITED,
+    PL_ERR_UNAVAILABLE,
+    PL_ERR_TOO_LARGE,
+    PL_ERR_ORIGIN,
+    PL_ERR_COUNT
+} pl_srv_err_t;
+
+typedef struct {
+    uint64_t turns[3]; /* by pl_channel_t */
+    uint64_t lat_buckets[PL_SRV_LAT_BUCKETS + 1];
+    double lat_sum;
+    uint64_t lat_count;
+    uint64_t errors[PL_ERR_COUNT];
+    uint64_t reloads_ok, reloads_failed;
+    int64_t open_connections;
+} pl_srv_metrics_t;
+
+/* ---- connections ---- */
+
+typedef struct pl_out {
+    struct pl_out *next;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of headroom, then the frame */
+} pl_out_t;
+
+typedef struct pl_conn {
+    struct pl_server *srv;
+    struct lws *wsi;
+    /* WebSocket */
+    int ws, hello, no_origin, closing;
+    int bot;
+    pl_channel_t channel;
+    char user[96];                      /* the channel user: the client id */
+    char customer[PL_STORE_MAX_KEY + 1]; /* "" until known */
+    char *rx;                            /* the message being received, in fragments */
+    size_t rxlen;
+    int64_t sent_at[PL_SRV_RATE_N];      /* when the last messages came, a ring */
+    size_t sent_next;
+    pl_out_t *out_head, *out_tail;
+    size_t nout;
+    int close_code;
+    struct pl_conn *prev, *next;         /* every open WebSocket */
+    /* HTTP */
+    int post;
+    char path[160];
+    char *body;
+    size_t bodylen;
+    int body_too_large;
+    char *resp;
+    size_t resplen;
+    int status;
+    const char *ctype;
+} pl_conn_t;
+
+typedef struct pl_server {
+    const pl_server_config_t *cfg;
+    struct lws_context *ctx;
+    pl_store_t *store;
+    pl_srv_bots_t bots;
+    pl_arena_t scratch;
+    pl_srv_metrics_t metrics;
+    pl_conn_t *conns; /* open WebSockets */
+    char own_origin[2][96];
+    unsigned char demo_secret[48];
+    lws_sorted_usec_list_t tick;
+    int stopping;
+    int64_t stop_at;
+} pl_server_t;
+
+extern volatile sig_atomic_t pl__srv_stop, pl__srv_reload;
+
+/* server.c */
+void pl__srv_log(const pl_server_t *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int64_t pl__srv_now_ms(void);
+
+/* bots.c */
+int pl__bots_load(pl_server_t *s);
+void pl__bots_watch(pl_server_t *s);
+void pl__bots_check(pl_server_t *s, int force);
+void pl__bots_free(pl_server_t *s);
+/* The bot for a request: by id, else the first in language ("de"/"en"), else the first. */
+int pl__bots_pick(const pl_server_t *s, const char *id, const char *language);
+
+/* metrics.c */
+void pl__metrics_turn(pl_srv_metrics_t *m, pl_channel_t ch, double seconds);
+char *pl__metrics_text(const pl_server_t *s, size_t *len); /* malloc'd Prometheus text */
+const char *pl__err_code(pl_srv_err_t e);
+
+/* hub.c: turns and the customers' connections */
+/* Runs ev for channel user `user` with bot b; *reply is {"type":"reply","messages":[...]}.
+ * Pushes the new state to the customer's other connections (not to `from`). Returns 0 or
+ * the session's error. */
+int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
+                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply);
+/* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */
+cJSON *pl__hub_state_json(const char *customer, const cJSON *state);
+/* Sends the customer's current state to every open WebSocket of theirs except `except`. */
+void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
+                  const pl_conn_t *except);
+
+/* ws.c */
+int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len);
+/* Queues a JSON object for a WebSocket (takes nothing; the caller still owns o). */
+void pl__ws_send(pl_conn_t *c, const cJSON *o);
+void pl__ws_close(pl_conn_t *c, int code);
+
+/* http.c */
+int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                      size_t len);
+
+/* json_limits.c */
+/* Nesting depth of the JSON text (brackets outside strings). */
+int pl__json_depth(const char *s, size_t len);
+/* Parses a JSON object within the limits: NULL with *err set (and a message in msg). */
+cJSON *pl__json_parse(const char *s, size_t len, pl_srv_err_t *err, char *msg, size_t msglen);
+
+#endif

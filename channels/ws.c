@@ -1,0 +1,417 @@
+/* The WebSocket protocol v1 (channels/README.md): hello, message, action, ping in; then
+ * capabilities, reply, state, pong and error out. Frames are collected up to 64 KiB (a
+ * bigger one closes the connection with 1009 before it is parsed), checked for UTF-8 and
+ * depth, rate-limited per connection, and every write goes out in its own writeable
+ * callback with LWS_PRE headroom. A client that reads too slowly is closed, never waited for. */
+#include "server_int.h"
+#include "base/error.h"
+#include "base/mem.h"
+#include "render/manifest.h"
+#include "session/identity_jwt.h"
+#include "session/link_code.h"
+#include "session/sign_in.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pl__ws_send(pl_conn_t *c, const cJSON *o)
+{
+    if (c->closing)
+        return;
+    char *text = cJSON_PrintUnformatted(o);
+    if (text == NULL)
+        return;
+    size_t len = strlen(text);
+    if (c->nout >= PL_SRV_QUEUE_MAX) {
+        /* it does not read what it is sent: let it go rather than hold memory for it */
+        free(text);
+        pl__srv_log(c->srv, PL_LOG_WARN, "closing a connection that does not read its replies");
+        pl__ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    pl_out_t *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (m != NULL) {
+        m->next = NULL;
+        m->len = len;
+        memcpy(m->data + LWS_PRE, text, len);
+        if (c->out_tail)
+            c->out_tail->next = m;
+        else
+            c->out_head = m;
+        c->out_tail = m;
+        c->nout++;
+        lws_callback_on_writable(c->wsi);
+    }
+    free(text);
+}
+
+void pl__ws_close(pl_conn_t *c, int code)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->close_code = code;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void send_error(pl_conn_t *c, pl_srv_err_t e, const char *message, const char *id)
+{
+    c->srv->metrics.errors[e]++;
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return;
+    cJSON_AddStringToObject(o, "type", "error");
+    cJSON_AddStringToObject(o, "code", pl__err_code(e));
+    cJSON_AddStringToObject(o, "message", message);
+    if (id != NULL)
+        cJSON_AddStringToObject(o, "in_reply_to", id);
+    pl__ws_send(c, o);
+    cJSON_Delete(o);
+}
+
+static const char *str_field(const cJSON *o, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* A client id: 16 to 64 of A-Z a-z 0-9 _ - (made from a random source by the client). */
+static int valid_client_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < 16 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = id[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* The customer's stored state, or an empty one. */
+static cJSON *stored_state(pl_conn_t *c)
+{
+    char *found = NULL;
+    cJSON *state = NULL;
+    int64_t v;
+    if (pl_store_resolve(c->srv->store, pl_channel_name(c->channel), c->user, &found) == 0 &&
+        strlen(found) <= PL_STORE_MAX_KEY) {
+        strcpy(c->customer, found);
+        if (pl_session_load_state(c->srv->store, found, &state, &v) != 0)
+            state = NULL;
+    }
+    pl_free(found);
+    return state;
+}
+
+static void on_hello(pl_conn_t *c, const cJSON *m, const char *id)
+{
+    pl_server_t *s = c->srv;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "v");
+    const char *channel = str_field(m, "channel"), *client = str_field(m, "client_id");
+    const char *token = str_field(m, "token"), *locale = str_field(m, "locale");
+    const char *bot = str_field(m, "bot");
+    pl_channel_t ch;
+    const char *problem = NULL;
+    if (c->hello)
+        problem = "hello was already sent on this connection";
+    else if (!cJSON_IsNumber(v) || v->valueint != 1)
+        problem = "'v' must be 1 (this server speaks protocol version 1)";
+    else if (channel == NULL || pl_channel_parse(channel, &ch) != 0 || ch == PL_CHANNEL_VOICE)
+        problem = "'channel' must be \"web\" or \"app\"";
+    else if (!valid_client_id(client))
+        problem = "'client_id' must be 16 to 64 characters of A-Z a-z 0-9 _ -";
+    else if (locale != NULL && strcmp(locale, "de") != 0 && strcmp(locale, "en") != 0)
+        problem = "'locale' must be \"de\" or \"en\"";
+    else if ((c->bot = pl__bots_pick(s, bot, locale)) < 0)
+        problem = "unknown 'bot'";
+    if (problem != NULL) {
+        send_error(c, PL_ERR_BAD_HELLO, problem, id);
+        return;
+    }
+    c->channel = ch;
+    snprintf(c->user, sizeof(c->user), "%s", client);
+    if (token != NULL || c->no_origin) {
+        char account[PL_STORE_MAX_KEY + 1], why[160] = "";
+        int rc = token == NULL ? PL_EDENIED
+                 : s->cfg->secret == NULL
+                     ? PL_EDENIED
+                     : pl_sign_in(s->store, channel, c->user, token, s->cfg->secret,
+                                  s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
+        if (rc != 0) {
+            pl__srv_log(s, PL_LOG_INFO, "identity refused: %s",
+                        token == NULL        ? "no Origin and no token"
+                        : s->cfg->secret == NULL ? "no secret configured"
+                        : why[0]             ? why
+                                             : pl_strerror(rc));
+            send_error(c, PL_ERR_BAD_TOKEN,
+                       token == NULL ? "a connection without an Origin needs a signed identity"
+                                     : "the identity token is not accepted",
+                       id);
+            pl__ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            return;
+        }
+    }
+    c->hello = 1;
+    const pl_bot_t *b = pl_runtime_bot(s->bots.items[c->bot].rt);
+    cJSON *state = stored_state(c);
+    cJSON *caps = cJSON_CreateObject();
+    cJSON *manifest = pl_manifest_json(b, ch);
+    if (caps != NULL && manifest != NULL) {
+        cJSON_AddStringToObject(caps, "type", "capabilities");
+        cJSON_AddNumberToObject(caps, "v", 1);
+        cJSON_AddStringToObject(caps, "bot", b->id);
+        cJSON_AddBoolToObject(caps, "signed_in",
+                              strncmp(c->customer, PL_ACCOUNT_PREFIX, 2) == 0);
+        cJSON_AddItemToObject(caps, "manifest", manifest);
+        manifest = NULL;
+        if (id != NULL)
+            cJSON_AddStringToObject(caps, "in_reply_to", id);
+        pl__ws_send(c, caps);
+    }
+    cJSON_Delete(manifest);
+    cJSON_Delete(caps);
+    cJSON *st = pl__hub_state_json(c->customer[0] ? c->customer : NULL, state);
+    if (st != NULL)
+        pl__ws_send(c, st);
+    cJSON_Delete(st);
+    cJSON_Delete(state);
+}
+
+/* A message or an action becomes one turn. */
+static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *id)
+{
+    pl_server_t *s = c->srv;
+    pl_event_t ev = {.channel = c->channel, .now_ms = pl__srv_now_ms(), .text = ""};
+    char said[64];
+    if (strcmp(type, "message") == 0) {
+        const char *text = str_field(m, "text");
+        if (text == NULL) {
+            send_error(c, PL_ERR_BAD_REQUEST, "a message needs 'text'", id);
+            return;
+        }
+        ev.text = text;
+        ev.len = strlen(text);
+        if (ev.len > PL_MAX_MESSAGE_BYTES) {
+            send_error(c, PL_ERR_TOO_LONG, "the text is longer than 4096 bytes", id);
+            return;
+        }
+    } else {
+        const char *action = str_field(m, "action"), *offer = str_field(m, "offer");
+        const char *code = str_field(m, "code");
+        if (action != NULL && offer != NULL && strcmp(action, "accept_offer") == 0)
+            ev.kind = PL_EVENT_ACCEPT_OFFER;
+        else if (action != NULL && offer != NULL && strcmp(action, "decline_offer") == 0)
+            ev.kind = PL_EVENT_DECLINE_OFFER;
+        else if (action != NULL && code != NULL && strcmp(action, "link_code") == 0 &&
+                 strlen(code) <= 16) {
+            /* said the way a customer would, so the session's link-code path takes it */
+            snprintf(said, sizeof(said), "code %s", code);
+            ev.text = said;
+            ev.len = strlen(said);
+        } else {
+            send_error(c, PL_ERR_BAD_REQUEST,
+                       "an action is accept_offer or decline_offer with 'offer', or link_code "
+                       "with 'code'",
+                       id);
+            return;
+        }
+        ev.offer = offer;
+    }
+    cJSON *reply = NULL;
+    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply);
+    if (rc == PL_EINVAL || rc == PL_ELIMIT) {
+        send_error(c, rc == PL_ELIMIT ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST,
+                   "the message cannot be taken (is it text?)", id);
+        return;
+    }
+    if (rc != 0) {
+        pl__srv_log(s, PL_LOG_ERROR, "a turn failed: %s", pl_strerror(rc));
+        send_error(c, PL_ERR_UNAVAILABLE, "please try again in a moment; nothing was changed", id);
+        return;
+    }
+    if (id != NULL)
+        cJSON_AddStringToObject(reply, "in_reply_to", id);
+    pl__ws_send(c, reply);
+    cJSON_Delete(reply);
+}
+
+/* Whether this message is one too many in the window; remembers it otherwise. */
+static int rate_limited(pl_conn_t *c)
+{
+    int64_t now = pl__srv_now_ms(), oldest = c->sent_at[c->sent_next];
+    if (oldest != 0 && now - oldest < PL_SRV_RATE_WINDOW_MS)
+        return 1;
+    c->sent_at[c->sent_next] = now;
+    c->sent_next = (c->sent_next + 1) % PL_SRV_RATE_N;
+    return 0;
+}
+
+static void on_message(pl_conn_t *c, const char *data, size_t len)
+{
+    pl_srv_err_t err;
+    char why[96];
+    cJSON *m = pl__json_parse(data, len, &err, why, sizeof(why));
+    if (m == NULL) {
+        send_error(c, err, why, NULL);
+        return;
+    }
+    const char *type = str_field(m, "type"), *id = str_field(m, "id");
+    if (id != NULL && strlen(id) > 64)
+        id = NULL; /* not echoed: an id is short */
+    if (type == NULL) {
+        send_error(c, PL_ERR_BAD_REQUEST, "every message needs a 'type'", id);
+    } else if (strcmp(type, "hello") == 0) {
+        on_hello(c, m, id);
+    } else if (strcmp(type, "ping") == 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", "pong");
+        if (id != NULL)
+            cJSON_AddStringToObject(o, "in_reply_to", id);
+        pl__ws_send(c, o);
+        cJSON_Delete(o);
+    } else if (strcmp(type, "message") != 0 && strcmp(type, "action") != 0) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "unknown message type '%.40s'", type);
+        send_error(c, PL_ERR_UNKNOWN_TYPE, msg, id);
+    } else if (!c->hello) {
+        send_error(c, PL_ERR_HELLO_FIRST, "send 'hello' first", id);
+    } else if (rate_limited(c)) {
+        send_error(c, PL_ERR_RATE_LIMITED,
+                   "more than 20 messages in 10 seconds; wait a moment and try again", id);
+    } else {
+        on_turn(c, m, type, id);
+    }
+    cJSON_Delete(m);
+}
+
+/* Collects a message's fragments; a message over the limit closes with 1009 unread. */
+static int on_receive(pl_conn_t *c, const char *in, size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(c->wsi);
+    if (c->rxlen + len + remaining > PL_SRV_MAX_FRAME) {
+        c->srv->metrics.errors[PL_ERR_TOO_LARGE]++;
+        lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"message over 64 KiB", 19);
+        return -1;
+    }
+    char *grown = realloc(c->rx, c->rxlen + len + 1);
+    if (grown == NULL)
+        return -1;
+    c->rx = grown;
+    memcpy(c->rx + c->rxlen, in, len);
+    c->rxlen += len;
+    if (remaining > 0 || !lws_is_final_fragment(c->wsi))
+        return 0;
+    c->rx[c->rxlen] = '\0';
+    lws_set_timer_usecs(c->wsi, PL_SRV_IDLE_US);
+    if (lws_frame_is_binary(c->wsi))
+        send_error(c, PL_ERR_BAD_JSON, "send JSON as text frames", NULL);
+    else
+        on_message(c, c->rx, c->rxlen);
+    c->rxlen = 0;
+    return 0;
+}
+
+static int origin_allowed(const pl_server_t *s, const char *origin)
+{
+    for (size_t i = 0; i < s->cfg->norigins; i++)
+        if (strcmp(s->cfg->origins[i], origin) == 0)
+            return 1;
+    if (s->cfg->norigins > 0)
+        return 0;
+    return strcmp(origin, s->own_origin[0]) == 0 || strcmp(origin, s->own_origin[1]) == 0;
+}
+
+static void forget(pl_conn_t *c)
+{
+    pl_server_t *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (s->conns == c)
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    while (c->out_head) {
+        pl_out_t *n = c->out_head->next;
+        free(c->out_head);
+        c->out_head = n;
+    }
+    free(c->rx);
+    c->rx = NULL;
+    s->metrics.open_connections--;
+}
+
+int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    pl_conn_t *c = user;
+    pl_server_t *s = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64] = "", origin[256] = "";
+        lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+        if (strcmp(uri, "/v1/ws") != 0)
+            return 1;
+        if (s->stopping)
+            return 1;
+        int n = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+        if (n > 0 && !origin_allowed(s, origin)) {
+            s->metrics.errors[PL_ERR_ORIGIN]++;
+            pl__srv_log(s, PL_LOG_INFO, "refused a WebSocket from Origin %s", origin);
+            return 1;
+        }
+        c->no_origin = n <= 0;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        c->srv = s;
+        c->wsi = wsi;
+        c->ws = 1;
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->metrics.open_connections++;
+        lws_set_timer_usecs(wsi, PL_SRV_IDLE_US);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(c, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (c->out_head != NULL) {
+            pl_out_t *m = c->out_head;
+            if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+                return -1;
+            c->out_head = m->next;
+            if (c->out_head == NULL)
+                c->out_tail = NULL;
+            c->nout--;
+            free(m);
+            if (c->out_head != NULL || c->closing)
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (c->closing) {
+            static const char *const why[] = {"going away", "policy"};
+            const char *w = c->close_code == LWS_CLOSE_STATUS_GOINGAWAY ? why[0] : why[1];
+            lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)w,
+                             strlen(w));
+            return -1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_TIMER:
+        pl__ws_close(c, LWS_CLOSE_STATUS_GOINGAWAY); /* idle for too long */
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (c->ws)
+            forget(c);
+        c->ws = 0;
+        return 0;
+    default:
+        return pl__http_callback(wsi, reason, user, in, len);
+    }
+}
