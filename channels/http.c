@@ -4,6 +4,7 @@
  * {"type":"error","code":...,"message":...} with the fitting status. */
 #include "server_int.h"
 #include "base/error.h"
+#include "base/hash.h"
 #include "render/manifest.h"
 #include "session/identity_jwt.h"
 #include "session/sign_in.h"
@@ -17,6 +18,11 @@
 static int respond(struct lws *wsi, pl_conn_t *c, int status, const char *ctype, char *body,
                    size_t len)
 {
+    if (c->responded) {
+        free(body);
+        return 0;
+    }
+    c->responded = 1;
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                        *end = buf + sizeof(buf) - 1;
     free(c->resp);
@@ -135,6 +141,26 @@ static int demo_token(struct lws *wsi, pl_conn_t *c)
     return respond_json(wsi, c, 200, o);
 }
 
+/* The app's limit: 20 turns per 10 s per app user, counted in a small table (users that
+ * share a slot share a limit, which only ever makes it stricter). */
+static int app_rate_limited(pl_server_t *s, const char *user)
+{
+    uint64_t h = pl_hash(user, strlen(user)) | 1;
+    size_t slot = (size_t)(h % PL_SRV_APP_USERS);
+    if (s->app_rate[slot].who != h) {
+        memset(&s->app_rate[slot], 0, sizeof(s->app_rate[slot]));
+        s->app_rate[slot].who = h;
+    }
+    int64_t now = pl__srv_now_ms();
+    size_t at = s->app_rate[slot].next;
+    int64_t oldest = s->app_rate[slot].at[at];
+    if (oldest != 0 && now - oldest < PL_SRV_RATE_WINDOW_MS)
+        return 1;
+    s->app_rate[slot].at[at] = now;
+    s->app_rate[slot].next = (at + 1) % PL_SRV_RATE_N;
+    return 0;
+}
+
 /* POST /v1/app/messages, once the body is complete. */
 static int app_message(struct lws *wsi, pl_conn_t *c)
 {
@@ -182,13 +208,18 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
     int b = pl__bots_pick(s, bot, locale);
     char user[PL_JWT_MAX_SUB + 8], account[PL_STORE_MAX_KEY + 1], customer[PL_STORE_MAX_KEY + 1];
     snprintf(user, sizeof(user), "app:%s", sub);
+    if (app_rate_limited(s, user)) {
+        cJSON_Delete(m);
+        return respond_error(wsi, c, 429, PL_ERR_RATE_LIMITED, NULL,
+                             "more than 20 messages in 10 seconds; wait a moment and try again");
+    }
     /* the app's user is the account: linked (and anything anonymous merged) on first use */
     int rc = b < 0 ? PL_EINVAL
                    : pl_sign_in(s->store, "app", user, auth + 7, s->cfg->secret,
                                 s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
     cJSON *reply = NULL;
     if (rc == 0)
-        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply);
+        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL);
     cJSON_Delete(m);
     if (b < 0)
         return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "unknown 'bot'");
@@ -206,13 +237,17 @@ static int on_request(struct lws *wsi, pl_conn_t *c, const char *uri)
 {
     pl_server_t *s = c->srv;
     if (c->post) {
+        c->body_too_large = 1; /* until it is known to fit: nothing is kept */
         if (strcmp(uri, "/v1/app/messages") != 0)
             return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such endpoint");
         char len[32] = "";
-        if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-            atoll(len) > PL_SRV_MAX_FRAME)
+        if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+            return respond_error(wsi, c, 411, PL_ERR_BAD_REQUEST, NULL,
+                                 "send the body with a Content-Length");
+        if (atoll(len) > PL_SRV_MAX_FRAME)
             return respond_error(wsi, c, 413, PL_ERR_TOO_LARGE, "too_large",
                                  "the body is over 64 KiB");
+        c->body_too_large = 0;
         return 0; /* the body comes next */
     }
     if (strcmp(uri, "/healthz") == 0)
@@ -257,7 +292,7 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return app_message(wsi, c);
+        return c->responded ? 0 : app_message(wsi, c);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (c->resp == NULL)
             return 0;
@@ -279,6 +314,7 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         free(c->body);
         c->resp = c->body = NULL;
         c->bodylen = 0;
+        c->responded = c->body_too_large = 0;
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -74,9 +74,12 @@ void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
 }
 
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
-                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply)
+                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
+                 cJSON **state_msg)
 {
     *reply = NULL;
+    if (state_msg != NULL)
+        *state_msg = NULL;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pl_turn_t turn;
@@ -96,13 +99,22 @@ int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
         cJSON_Delete(res.state);
         return PL_ENOMEM;
     }
-    /* the connections that knew this customer: before an erasure or a merge they may have
-     * had another id than the one the turn ended with */
-    const char *before = from != NULL && from->customer[0] ? from->customer : res.customer;
+    /* the connections that knew this customer by another id: before an erasure or a merge */
+    char before[PL_STORE_MAX_KEY + 1];
+    snprintf(before, sizeof(before), "%s",
+             from != NULL && from->customer[0] ? from->customer : res.customer);
+    memcpy(customer, res.customer, sizeof(res.customer));
+    /* other connections of the same channel user (a second tab of a new visitor) did not know
+     * the customer this turn may just have created */
+    for (pl_conn_t *c = s->conns; c != NULL; c = c->next)
+        if (c->hello && c->customer[0] == '\0' && c->channel == ev->channel &&
+            strcmp(c->user, user) == 0)
+            memcpy(c->customer, res.customer, sizeof(res.customer));
     if (strcmp(before, res.customer) != 0)
         pl__hub_push(s, before, res.state, from);
     pl__hub_push(s, res.customer, res.state, from);
-    memcpy(customer, res.customer, sizeof(res.customer));
+    if (state_msg != NULL)
+        *state_msg = pl__hub_state_json(res.customer, res.state);
     cJSON_Delete(res.state);
     *reply = r;
     return 0;

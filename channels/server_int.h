@@ -19,6 +19,7 @@
 #define PL_SRV_IDLE_US (600LL * 1000000) /* an idle WebSocket is closed after 10 minutes */
 #define PL_SRV_QUEUE_MAX 64            /* unsent messages before a connection counts as stuck */
 #define PL_SRV_MAX_BOTS 16
+#define PL_SRV_APP_USERS 1024          /* app users whose recent turns are counted */
 
 /* ---- bots (bots.c) ---- */
 
@@ -78,7 +79,7 @@ typedef struct pl_conn {
     struct pl_server *srv;
     struct lws *wsi;
     /* WebSocket */
-    int ws, hello, no_origin, closing;
+    int ws, hello, no_origin, bad_origin, closing;
     int bot;
     pl_channel_t channel;
     char user[96];                      /* the channel user: the client id */
@@ -97,6 +98,7 @@ typedef struct pl_conn {
     char *body;
     size_t bodylen;
     int body_too_large;
+    int responded; /* an answer is on its way: the rest of the body is not read */
     char *resp;
     size_t resplen;
     int status;
@@ -111,6 +113,11 @@ typedef struct pl_server {
     pl_arena_t scratch;
     pl_srv_metrics_t metrics;
     pl_conn_t *conns; /* open WebSockets */
+    struct {
+        uint64_t who; /* hash of the app user; 0: free */
+        int64_t at[PL_SRV_RATE_N];
+        size_t next;
+    } app_rate[PL_SRV_APP_USERS];
     char own_origin[2][96];
     unsigned char demo_secret[48];
     lws_sorted_usec_list_t tick;
@@ -140,10 +147,12 @@ const char *pl__err_code(pl_srv_err_t e);
 
 /* hub.c: turns and the customers' connections */
 /* Runs ev for channel user `user` with bot b; *reply is {"type":"reply","messages":[...]}.
- * Pushes the new state to the customer's other connections (not to `from`). Returns 0 or
+ * Pushes the new state to the customer's other connections (not to `from`, whose state
+ * message comes back in *state_msg, when asked, to be sent after the reply). Returns 0 or
  * the session's error. */
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
-                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply);
+                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
+                 cJSON **state_msg);
 /* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */
 cJSON *pl__hub_state_json(const char *customer, const cJSON *state);
 /* Sends the customer's current state to every open WebSocket of theirs except `except`. */

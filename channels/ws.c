@@ -220,8 +220,8 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
         }
         ev.offer = offer;
     }
-    cJSON *reply = NULL;
-    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply);
+    cJSON *reply = NULL, *state = NULL;
+    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply, &state);
     if (rc == PL_EINVAL || rc == PL_ELIMIT) {
         send_error(c, rc == PL_ELIMIT ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST,
                    "the message cannot be taken (is it text?)", id);
@@ -235,7 +235,10 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
     if (id != NULL)
         cJSON_AddStringToObject(reply, "in_reply_to", id);
     pl__ws_send(c, reply);
+    if (state != NULL) /* what the turn left, as every other connection of the customer sees */
+        pl__ws_send(c, state);
     cJSON_Delete(reply);
+    cJSON_Delete(state);
 }
 
 /* Whether this message is one too many in the window; remembers it otherwise. */
@@ -265,6 +268,9 @@ static void on_message(pl_conn_t *c, const char *data, size_t len)
         send_error(c, PL_ERR_BAD_REQUEST, "every message needs a 'type'", id);
     } else if (strcmp(type, "hello") == 0) {
         on_hello(c, m, id);
+    } else if (!c->hello && (strcmp(type, "ping") == 0 || strcmp(type, "message") == 0 ||
+                             strcmp(type, "action") == 0)) {
+        send_error(c, PL_ERR_HELLO_FIRST, "send 'hello' first", id);
     } else if (strcmp(type, "ping") == 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "type", "pong");
@@ -276,8 +282,6 @@ static void on_message(pl_conn_t *c, const char *data, size_t len)
         char msg[120];
         snprintf(msg, sizeof(msg), "unknown message type '%.40s'", type);
         send_error(c, PL_ERR_UNKNOWN_TYPE, msg, id);
-    } else if (!c->hello) {
-        send_error(c, PL_ERR_HELLO_FIRST, "send 'hello' first", id);
     } else if (rate_limited(c)) {
         send_error(c, PL_ERR_RATE_LIMITED,
                    "more than 20 messages in 10 seconds; wait a moment and try again", id);
@@ -359,11 +363,11 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (s->stopping)
             return 1;
         int n = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
-        if (n > 0 && !origin_allowed(s, origin)) {
-            s->metrics.errors[PL_ERR_ORIGIN]++;
+        /* a page of another site: let the handshake finish, say why, and close with 1008
+         * (libwebsockets drops a refused handshake without any answer) */
+        c->bad_origin = n > 0 && !origin_allowed(s, origin);
+        if (c->bad_origin)
             pl__srv_log(s, PL_LOG_INFO, "refused a WebSocket from Origin %s", origin);
-            return 1;
-        }
         c->no_origin = n <= 0;
         return 0;
     }
@@ -377,8 +381,14 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         s->conns = c;
         s->metrics.open_connections++;
         lws_set_timer_usecs(wsi, PL_SRV_IDLE_US);
+        if (c->bad_origin) {
+            send_error(c, PL_ERR_ORIGIN, "pages of this Origin may not talk to this server", NULL);
+            pl__ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        }
         return 0;
     case LWS_CALLBACK_RECEIVE:
+        if (c->bad_origin || c->closing)
+            return 0; /* nothing from it is read */
         return on_receive(c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         if (c->out_head != NULL) {

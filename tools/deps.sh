@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages parley needs to build and test, if any are missing.
 # Used by tools/demo and tools/check; safe to run again (does nothing when all are there).
+# With package names as arguments it installs those instead (test suites' own needs).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   openssl # the command: tests sign identity tokens with it
 )
 
+[ $# -gt 0 ] && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -25,5 +27,6 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# another apt may be running (a test suite installing its own packages): wait for its lock
+$sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
