@@ -141,7 +141,7 @@ static int demo_token(struct lws *wsi, pl_conn_t *c)
     return respond_json(wsi, c, 200, o);
 }
 
-/* The app's limit: 20 turns per 10 s per app user, counted in a small table (users that
+/* The app's limit: rate_messages turns per 10 s per app user, counted in a small table (users that
  * share a slot share a limit, which only ever makes it stricter). */
 static int app_rate_limited(pl_server_t *s, const char *user)
 {
@@ -152,12 +152,12 @@ static int app_rate_limited(pl_server_t *s, const char *user)
         s->app_rate[slot].who = h;
     }
     int64_t now = pl__srv_now_ms();
-    size_t at = s->app_rate[slot].next;
+    size_t n = (size_t)s->cfg->rate_messages, at = s->app_rate[slot].next % n;
     int64_t oldest = s->app_rate[slot].at[at];
     if (oldest != 0 && now - oldest < PL_SRV_RATE_WINDOW_MS)
         return 1;
     s->app_rate[slot].at[at] = now;
-    s->app_rate[slot].next = (at + 1) % PL_SRV_RATE_N;
+    s->app_rate[slot].next = (at + 1) % n;
     return 0;
 }
 
@@ -211,7 +211,7 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
     if (app_rate_limited(s, user)) {
         cJSON_Delete(m);
         return respond_error(wsi, c, 429, PL_ERR_RATE_LIMITED, NULL,
-                             "more than 20 messages in 10 seconds; wait a moment and try again");
+                             "too many messages in 10 seconds; wait a moment and try again");
     }
     /* the app's user is the account: linked (and anything anonymous merged) on first use */
     int rc = b < 0 ? PL_EINVAL

@@ -21,6 +21,8 @@ typedef struct {
     size_t secretlen;
     const char *www;             /* directory of the static files (demo page, widget) */
     int demo;                    /* serve /demo/token */
+    int rate_messages;           /* messages per 10 s per connection or app user, 1..100 */
+    int idle_seconds;            /* an idle WebSocket is closed after this long */
     int log_level;               /* PL_LOG_* */
 } pl_server_config_t;
 

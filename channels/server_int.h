@@ -14,9 +14,8 @@
 
 #define PL_SRV_MAX_FRAME (64 * 1024)   /* bytes of one WebSocket message or HTTP body */
 #define PL_SRV_MAX_DEPTH 32            /* JSON nesting */
-#define PL_SRV_RATE_N 20               /* messages ... */
+#define PL_SRV_RATE_N 100              /* the most messages the rate limit may allow ... */
 #define PL_SRV_RATE_WINDOW_MS 10000    /* ... per this window, per connection */
-#define PL_SRV_IDLE_US (600LL * 1000000) /* an idle WebSocket is closed after 10 minutes */
 #define PL_SRV_QUEUE_MAX 64            /* unsent messages before a connection counts as stuck */
 #define PL_SRV_MAX_BOTS 16
 #define PL_SRV_APP_USERS 1024          /* app users whose recent turns are counted */

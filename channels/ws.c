@@ -205,7 +205,11 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
             ev.kind = PL_EVENT_ACCEPT_OFFER;
         else if (action != NULL && offer != NULL && strcmp(action, "decline_offer") == 0)
             ev.kind = PL_EVENT_DECLINE_OFFER;
-        else if (action != NULL && code != NULL && strcmp(action, "link_code") == 0 &&
+        else if (action != NULL && strcmp(action, "quick_reply") == 0 &&
+                 str_field(m, "text") != NULL && strlen(str_field(m, "text")) <= 200) {
+            ev.text = str_field(m, "text"); /* a pressed quick reply says its words */
+            ev.len = strlen(ev.text);
+        } else if (action != NULL && code != NULL && strcmp(action, "link_code") == 0 &&
                  strlen(code) <= 16) {
             /* said the way a customer would, so the session's link-code path takes it */
             snprintf(said, sizeof(said), "code %s", code);
@@ -213,8 +217,8 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
             ev.len = strlen(said);
         } else {
             send_error(c, PL_ERR_BAD_REQUEST,
-                       "an action is accept_offer or decline_offer with 'offer', or link_code "
-                       "with 'code'",
+                       "an action is accept_offer or decline_offer with 'offer', quick_reply "
+                       "with 'text', or link_code with 'code'",
                        id);
             return;
         }
@@ -244,11 +248,12 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
 /* Whether this message is one too many in the window; remembers it otherwise. */
 static int rate_limited(pl_conn_t *c)
 {
-    int64_t now = pl__srv_now_ms(), oldest = c->sent_at[c->sent_next];
+    size_t n = (size_t)c->srv->cfg->rate_messages;
+    int64_t now = pl__srv_now_ms(), oldest = c->sent_at[c->sent_next % n];
     if (oldest != 0 && now - oldest < PL_SRV_RATE_WINDOW_MS)
         return 1;
-    c->sent_at[c->sent_next] = now;
-    c->sent_next = (c->sent_next + 1) % PL_SRV_RATE_N;
+    c->sent_at[c->sent_next % n] = now;
+    c->sent_next = (c->sent_next + 1) % n;
     return 0;
 }
 
@@ -283,8 +288,10 @@ static void on_message(pl_conn_t *c, const char *data, size_t len)
         snprintf(msg, sizeof(msg), "unknown message type '%.40s'", type);
         send_error(c, PL_ERR_UNKNOWN_TYPE, msg, id);
     } else if (rate_limited(c)) {
-        send_error(c, PL_ERR_RATE_LIMITED,
-                   "more than 20 messages in 10 seconds; wait a moment and try again", id);
+        char msg[96];
+        snprintf(msg, sizeof(msg), "more than %d messages in 10 seconds; wait a moment and try again",
+                 c->srv->cfg->rate_messages);
+        send_error(c, PL_ERR_RATE_LIMITED, msg, id);
     } else {
         on_turn(c, m, type, id);
     }
@@ -310,7 +317,7 @@ static int on_receive(pl_conn_t *c, const char *in, size_t len)
     if (remaining > 0 || !lws_is_final_fragment(c->wsi))
         return 0;
     c->rx[c->rxlen] = '\0';
-    lws_set_timer_usecs(c->wsi, PL_SRV_IDLE_US);
+    lws_set_timer_usecs(c->wsi, (lws_usec_t)c->srv->cfg->idle_seconds * LWS_US_PER_SEC);
     if (lws_frame_is_binary(c->wsi))
         send_error(c, PL_ERR_BAD_JSON, "send JSON as text frames", NULL);
     else
@@ -380,7 +387,7 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             s->conns->prev = c;
         s->conns = c;
         s->metrics.open_connections++;
-        lws_set_timer_usecs(wsi, PL_SRV_IDLE_US);
+        lws_set_timer_usecs(wsi, (lws_usec_t)s->cfg->idle_seconds * LWS_US_PER_SEC);
         if (c->bad_origin) {
             send_error(c, PL_ERR_ORIGIN, "pages of this Origin may not talk to this server", NULL);
             pl__ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);

@@ -189,5 +189,23 @@ STDIN="my code is $code"$'\nwhat was that offer again\n' check chat-voice-linked
 STDIN=$'/decline starter_kit\n/decline starter_kit\n' check chat-decline-button 0 \
   '^bot> That offer is no longer open\.$' -- "$parley" chat "$bot" --store "$ldb" --user w1
 
+# parley serve: its configuration file and options (the server itself: tests/server).
+printf 'listen: 127.0.0.1:0\nstore: memory\nbots: [%s]\nlimits: {rate_limit: 5, idle_timeout: 60}\nlog_level: info\n' \
+  "$PWD/$bot" >"$state_dir/serve.yaml"
+printf 'listen: 127.0.0.1:0\nbogus: 1\n' >"$state_dir/serve-bad.yaml"
+printf 'limits: {rate_limit: many}\n' >"$state_dir/serve-bad-limit.yaml"
+check serve-help 0 '^usage: parley serve BOT.yaml' -- "$parley" serve --help
+check serve-no-bot 2 'no bot file given' -- "$parley" serve --store memory
+check serve-bad-listen 2 "'nowhere' is not HOST:PORT" -- "$parley" serve "$bot" --listen nowhere
+check serve-bad-level 2 "log level 'loud' is not error" -- "$parley" serve "$bot" --log-level loud
+check serve-bad-rate 2 'the rate limit must be 1 to 100 messages' -- "$parley" serve "$bot" --rate-limit 0
+check serve-short-secret 2 'identity secret must be 32 to' -- env PARLEY_JWT_SECRET=short "$parley" serve "$bot"
+check serve-config-unknown-key 2 "serve-bad.yaml:2:1: error: unknown setting" -- "$parley" serve --config "$state_dir/serve-bad.yaml" "$bot"
+check serve-config-bad-limit 2 'the rate limit must be 1 to 100 messages' -- "$parley" serve --config "$state_dir/serve-bad-limit.yaml" "$bot"
+check serve-broken-bot 1 'has errors' -- "$parley" serve tests/fixtures/bad/unknown-intent-trigger.yaml --store memory --listen 127.0.0.1:0
+# from the configuration file alone; SIGTERM after a second must end it cleanly (status 0)
+check serve-config-starts-and-stops 0 '^parley serve: listening on http://127\.0\.0\.1:[0-9]+$' \
+  -- timeout --preserve-status -s TERM 1 "$parley" serve --config "$state_dir/serve.yaml"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -16,6 +16,7 @@
 static const char help[] =
     "usage: parley serve BOT.yaml... [--listen HOST:PORT] [--store SPEC] [--config FILE]\n"
     "                    [--origin URL]... [--jwt-secret-file PATH] [--www DIR] [--demo]\n"
+    "                    [--rate-limit N] [--idle-timeout SECONDS]\n"
     "                    [--log-level error|warning|info|debug]\n"
     "\n"
     "Serves the bots to the web widget and the app: HTTP and WebSocket on one port\n"
@@ -25,21 +26,25 @@ static const char help[] =
     "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; port 0: any free one)\n"
     "  --store SPEC           sqlite:PATH (default sqlite:parley-state.db) or memory\n"
     "  --config FILE          a YAML file with the same settings: listen, store, bots,\n"
-    "                         origins, jwt_secret_file, www, demo, log_level (paths in it\n"
+    "                         origins, jwt_secret_file (or jwt_secret), www, demo,\n"
+    "                         log_level, limits: {rate_limit, idle_timeout} (paths in it\n"
     "                         are relative to the file); options given here win\n"
     "  --origin URL           a web page origin allowed to open the WebSocket, exactly as\n"
     "                         browsers send it (repeatable; default: this server's own)\n"
     "  --jwt-secret-file PATH the secret the shop's login signs identity tokens with (HS256,\n"
-    "                         32 bytes or more); without it, signed identities are refused\n"
+    "                         32 bytes or more; or in the environment as PARLEY_JWT_SECRET);\n"
+    "                         without it, signed identities are refused\n"
     "  --www DIR              the widget's and the demo page's files (default channels/web/www)\n"
     "  --demo                 serve /demo/token, so the demo page can play a signed-in customer\n"
+    "  --rate-limit N         messages per 10 seconds per connection or app user (1-100, 20)\n"
+    "  --idle-timeout SECONDS an idle WebSocket is closed after this long (10-86400, 600)\n"
     "  --log-level LEVEL      error, warning, info (default) or debug\n"
     "  -h, --help             show this help\n";
 
 #define MAX_LIST 16
 
 typedef struct {
-    char *listen, *store, *secret_file, *www, *log_level;
+    char *listen, *store, *secret_file, *secret, *www, *log_level, *rate, *idle;
     char *bots[MAX_LIST], *origins[MAX_LIST];
     size_t nbots, norigins;
     int demo, demo_set;
@@ -75,11 +80,32 @@ static int read_list(const pl_ynode_t *v, const char *dir, char **out, size_t *n
     return 0;
 }
 
+/* limits: {rate_limit: N, idle_timeout: SECONDS}. */
+static int read_limits(const pl_ynode_t *v, settings_t *cfg)
+{
+    if (v->kind != PL_Y_MAP)
+        return config_error(v, "'limits' is a mapping: {rate_limit: 20, idle_timeout: 600}");
+    for (size_t i = 0; i < v->n; i++) {
+        const pl_ynode_t *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+        char **slot = strcmp(k->str, "rate_limit") == 0     ? &cfg->rate
+                      : strcmp(k->str, "idle_timeout") == 0 ? &cfg->idle
+                                                             : NULL;
+        if (slot == NULL)
+            return config_error(k, "unknown limit; use rate_limit or idle_timeout");
+        if (x->kind != PL_Y_SCALAR)
+            return config_error(x, "expected a number");
+        if (*slot == NULL)
+            *slot = strdup(x->str);
+    }
+    return 0;
+}
+
 /* Reads the configuration file into cfg; options already set stay. */
 static int read_config(const char *path, settings_t *cfg)
 {
-    static const char *const keys[] = {"listen", "store", "bots", "origins", "jwt_secret_file",
-                                       "www", "demo", "log_level"};
+    static const char *const keys[] = {"listen", "store",      "bots",  "origins",
+                                       "jwt_secret_file", "jwt_secret", "www", "demo",
+                                       "log_level", "limits"};
     pl_diags_t d;
     pl_diags_init(&d);
     pl_ydoc_t doc;
@@ -99,10 +125,12 @@ static int read_config(const char *path, settings_t *cfg)
             j++;
         if (j == sizeof(keys) / sizeof(keys[0])) {
             rc = config_error(k, "unknown setting; use listen, store, bots, origins, "
-                                 "jwt_secret_file, www, demo or log_level");
+                                 "jwt_secret_file, jwt_secret, www, demo, log_level or limits");
             break;
         }
-        if (strcmp(k->str, "bots") == 0) {
+        if (strcmp(k->str, "limits") == 0) {
+            rc = read_limits(v, cfg);
+        } else if (strcmp(k->str, "bots") == 0) {
             rc = cfg->nbots ? 0 : read_list(v, dir, cfg->bots, &cfg->nbots, 1);
         } else if (strcmp(k->str, "origins") == 0) {
             rc = cfg->norigins ? 0 : read_list(v, dir, cfg->origins, &cfg->norigins, 0);
@@ -118,6 +146,7 @@ static int read_config(const char *path, settings_t *cfg)
             char **slot = strcmp(k->str, "listen") == 0            ? &cfg->listen
                           : strcmp(k->str, "store") == 0           ? &cfg->store
                           : strcmp(k->str, "jwt_secret_file") == 0 ? &cfg->secret_file
+                          : strcmp(k->str, "jwt_secret") == 0      ? &cfg->secret
                           : strcmp(k->str, "www") == 0             ? &cfg->www
                                                                    : &cfg->log_level;
             if (*slot != NULL)
@@ -166,6 +195,17 @@ static int parse_listen(const char *s, const char **host, int *port)
     return 0;
 }
 
+/* A whole number from lo to hi. */
+static int number_in(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
 static int parse_level(const char *s)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
@@ -199,6 +239,11 @@ static void free_settings(settings_t *c)
     free(c->listen);
     free(c->store);
     free(c->secret_file);
+    if (c->secret != NULL)
+        memset(c->secret, 0, strlen(c->secret));
+    free(c->secret);
+    free(c->rate);
+    free(c->idle);
     free(c->www);
     free(c->log_level);
     for (size_t i = 0; i < c->nbots; i++)
@@ -217,6 +262,8 @@ int pl_cmd_serve(int argc, char **argv)
                                          {"www", required_argument, NULL, 'w'},
                                          {"demo", no_argument, NULL, 'd'},
                                          {"log-level", required_argument, NULL, 'v'},
+                                         {"rate-limit", required_argument, NULL, 'r'},
+                                         {"idle-timeout", required_argument, NULL, 'i'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     settings_t cfg;
@@ -227,7 +274,8 @@ int pl_cmd_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1 && status == 0) {
         char **slot = c == 'l' ? &cfg.listen : c == 's' ? &cfg.store : c == 'k' ? &cfg.secret_file
-                      : c == 'w' ? &cfg.www : c == 'v' ? &cfg.log_level : NULL;
+                      : c == 'w' ? &cfg.www : c == 'v' ? &cfg.log_level : c == 'r' ? &cfg.rate
+                      : c == 'i' ? &cfg.idle : NULL;
         if (slot != NULL) {
             free(*slot);
             *slot = strdup(optarg);
@@ -265,10 +313,29 @@ int pl_cmd_serve(int argc, char **argv)
     if (status == 0 && cfg.log_level != NULL && (sc.log_level = parse_level(cfg.log_level)) < 0)
         status = pl_cli_usage_error("serve", "log level '%s' is not error, warning, info or debug",
                                     cfg.log_level);
+    sc.rate_messages = 20;
+    sc.idle_seconds = 600;
+    if (status == 0 && cfg.rate != NULL && !number_in(cfg.rate, 1, 100, &sc.rate_messages))
+        status = pl_cli_usage_error("serve", "the rate limit must be 1 to 100 messages, not '%s'",
+                                    cfg.rate);
+    if (status == 0 && cfg.idle != NULL && !number_in(cfg.idle, 10, 86400, &sc.idle_seconds))
+        status = pl_cli_usage_error("serve", "the idle timeout must be 10 to 86400 seconds, not '%s'",
+                                    cfg.idle);
+    const char *env_secret = getenv("PARLEY_JWT_SECRET");
+    if (status == 0 && cfg.secret_file == NULL && cfg.secret == NULL && env_secret != NULL)
+        cfg.secret = strdup(env_secret);
     if (status == 0 && cfg.secret_file != NULL &&
         pl_cli_read_secret("serve", cfg.secret_file, secret, sizeof(secret), &sc.secretlen) != 0)
         status = PL_EXIT_USAGE;
-    if (status == 0 && cfg.secret_file == NULL && cfg.demo) {
+    if (status == 0 && cfg.secret_file == NULL && cfg.secret != NULL) {
+        size_t n = strlen(cfg.secret);
+        if (n < 32 || n > sizeof(secret))
+            status = pl_cli_usage_error("serve", "the identity secret must be 32 to %zu bytes",
+                                        sizeof(secret));
+        else
+            memcpy(secret, cfg.secret, sc.secretlen = n);
+    }
+    if (status == 0 && sc.secretlen == 0 && cfg.demo) {
         /* the demo signs its own tokens: a fresh secret per run, known to nobody else */
         if (getrandom(secret, 48, 0) != 48)
             status = PL_EXIT_FAIL;
