@@ -16,7 +16,8 @@
 #define PL_SRV_MAX_DEPTH 32            /* JSON nesting */
 #define PL_SRV_RATE_N 100              /* the most messages the rate limit may allow ... */
 #define PL_SRV_RATE_WINDOW_MS 10000    /* ... per this window, per connection */
-#define PL_SRV_QUEUE_MAX 64            /* unsent messages before a connection counts as stuck */
+#define PL_SRV_QUEUE_MAX 1024          /* unsent messages ... */
+#define PL_SRV_QUEUE_BYTES (1 << 20)   /* ... or bytes before a connection counts as stuck */
 #define PL_SRV_MAX_BOTS 16
 #define PL_SRV_APP_USERS 1024          /* app users whose recent turns are counted */
 
@@ -88,7 +89,7 @@ typedef struct pl_conn {
     int64_t sent_at[PL_SRV_RATE_N];      /* when the last messages came, a ring */
     size_t sent_next;
     pl_out_t *out_head, *out_tail;
-    size_t nout;
+    size_t nout, outbytes;
     int close_code;
     struct pl_conn *prev, *next;         /* every open WebSocket */
     /* HTTP */

@@ -23,7 +23,7 @@ void pl__ws_send(pl_conn_t *c, const cJSON *o)
     if (text == NULL)
         return;
     size_t len = strlen(text);
-    if (c->nout >= PL_SRV_QUEUE_MAX) {
+    if (c->nout >= PL_SRV_QUEUE_MAX || c->outbytes + len > PL_SRV_QUEUE_BYTES) {
         /* it does not read what it is sent: let it go rather than hold memory for it */
         free(text);
         pl__srv_log(c->srv, PL_LOG_WARN, "closing a connection that does not read its replies");
@@ -41,6 +41,7 @@ void pl__ws_send(pl_conn_t *c, const cJSON *o)
             c->out_head = m;
         c->out_tail = m;
         c->nout++;
+        c->outbytes += len;
         lws_callback_on_writable(c->wsi);
     }
     free(text);
@@ -267,9 +268,10 @@ static void on_message(pl_conn_t *c, const char *data, size_t len)
         return;
     }
     const char *type = str_field(m, "type"), *id = str_field(m, "id");
-    if (id != NULL && strlen(id) > 64)
-        id = NULL; /* not echoed: an id is short */
-    if (type == NULL) {
+    const cJSON *idv = cJSON_GetObjectItemCaseSensitive(m, "id");
+    if (idv != NULL && (id == NULL || strlen(id) > 64)) {
+        send_error(c, PL_ERR_BAD_REQUEST, "'id' must be a text of at most 64 characters", NULL);
+    } else if (type == NULL) {
         send_error(c, PL_ERR_BAD_REQUEST, "every message needs a 'type'", id);
     } else if (strcmp(type, "hello") == 0) {
         on_hello(c, m, id);
@@ -406,6 +408,7 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             if (c->out_head == NULL)
                 c->out_tail = NULL;
             c->nout--;
+            c->outbytes -= m->len;
             free(m);
             if (c->out_head != NULL || c->closing)
                 lws_callback_on_writable(wsi);
