@@ -271,6 +271,8 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 {
     pl_conn_t *c = user;
     pl_server_t *s = lws_context_user(lws_get_context(wsi));
+    if (c == NULL) /* a connection that closed before its request was read */
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         c->srv = s;

@@ -363,6 +363,8 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     pl_conn_t *c = user;
     pl_server_t *s = lws_context_user(lws_get_context(wsi));
+    if (c == NULL) /* lws asks about connections that have no session data (yet) */
+        return pl__http_callback(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64] = "", origin[256] = "";

@@ -734,6 +734,29 @@ async def pipelined_pings_from_a_reading_client_are_all_answered():
 
 
 @test()
+async def slow_and_half_open_clients_do_not_hold_up_others():
+    # a half-open handshake: the request line and no more, the socket left open
+    raw = socket.create_connection(("127.0.0.1", Ctx.server.port))
+    raw.sendall(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    # a client that asks and asks but never reads what comes back
+    deaf = await greeted(Ctx.server)
+    for i in range(400):
+        await deaf.send({"type": "ping", "id": f"d{i}"})
+    try:
+        other = await greeted(Ctx.server)
+        started = time.monotonic()
+        for i in range(5):
+            await other.say("I am looking for a camera", f"o{i}")
+        took = time.monotonic() - started
+        expect(took < 2, f"5 turns of another client took {took:.1f} s next to a slow one")
+        note(f"5 turns beside a half-open and a non-reading client: {took * 1000:.0f} ms")
+        await other.ws.close()
+    finally:
+        raw.close()
+        await deaf.ws.close()
+
+
+@test()
 async def message_before_hello_is_hello_first():
     c = await connect(Ctx.server)
     await c.send({"type": "message", "id": "m0", "text": "hi"})
