@@ -219,7 +219,7 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
                                 s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
     cJSON *reply = NULL;
     if (rc == 0)
-        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL);
+        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL, NULL, NULL);
     cJSON_Delete(m);
     if (b < 0)
         return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "unknown 'bot'");
@@ -238,7 +238,7 @@ static int on_request(struct lws *wsi, pl_conn_t *c, const char *uri)
     pl_server_t *s = c->srv;
     if (c->post) {
         c->body_too_large = 1; /* until it is known to fit: nothing is kept */
-        if (strcmp(uri, "/v1/app/messages") != 0)
+        if (strcmp(uri, "/v1/app/messages") != 0 && strcmp(uri, "/v1/voice/alexa") != 0)
             return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such endpoint");
         char len[32] = "";
         if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
@@ -294,7 +294,14 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return c->responded ? 0 : app_message(wsi, c);
+        if (c->responded)
+            return 0;
+        if (strcmp(c->path, "/v1/voice/alexa") == 0) {
+            int status;
+            cJSON *o = pl__voice_alexa(s, wsi, c->body ? c->body : "", c->bodylen, &status);
+            return respond_json(wsi, c, status, o);
+        }
+        return app_message(wsi, c);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (c->resp == NULL)
             return 0;

@@ -75,21 +75,21 @@ void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
 
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
                  pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
-                 cJSON **state_msg)
+                 cJSON **state_msg, pl_turn_t *turn_out, cJSON **state_keep)
 {
     *reply = NULL;
     if (state_msg != NULL)
         *state_msg = NULL;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pl_turn_t turn;
+    pl_turn_t local, *tp = turn_out ? turn_out : &local;
     pl_session_result_t res;
     const pl_runtime_t *rt = s->bots.items[b].rt;
-    int rc = pl_session_turn(rt, s->store, user, ev, &s->scratch, &turn, &res);
+    int rc = pl_session_turn(rt, s->store, user, ev, &s->scratch, tp, &res);
     if (rc != 0)
         return rc;
     pl__metrics_turn(&s->metrics, ev->channel, seconds_since(&t0));
-    cJSON *msgs = pl_reply_to_json(&turn.reply);
+    cJSON *msgs = pl_reply_to_json(&tp->reply);
     cJSON *r = cJSON_CreateObject();
     if (msgs == NULL || r == NULL || !cJSON_AddStringToObject(r, "type", "reply") ||
         !cJSON_AddItemToObject(r, "messages", msgs)) {
@@ -115,7 +115,21 @@ int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
     pl__hub_push(s, res.customer, res.state, from);
     if (state_msg != NULL)
         *state_msg = pl__hub_state_json(res.customer, res.state);
-    cJSON_Delete(res.state);
+    /* a voice reply may send its details to the customer's screen */
+    s->last_turn_waits = cJSON_GetObjectItemCaseSensitive(res.state, "flow") != NULL;
+    /* the turn's reply borrows offer titles from the state: whoever reads it keeps it */
+    if (state_keep != NULL)
+        *state_keep = res.state;
+    else
+        cJSON_Delete(res.state);
     *reply = r;
+    return 0;
+}
+
+int pl__hub_has_screen(const pl_server_t *s, const char *customer)
+{
+    for (const pl_conn_t *c = s->conns; c != NULL; c = c->next)
+        if (c->hello && !c->closing && strcmp(c->customer, customer) == 0)
+            return 1;
     return 0;
 }

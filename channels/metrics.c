@@ -16,7 +16,7 @@ static const char *const codes[PL_ERR_COUNT] = {
     [PL_ERR_BAD_TOKEN] = "bad_token",       [PL_ERR_BAD_REQUEST] = "bad_request",
     [PL_ERR_TOO_LONG] = "too_long",         [PL_ERR_RATE_LIMITED] = "rate_limited",
     [PL_ERR_UNAVAILABLE] = "unavailable",   [PL_ERR_TOO_LARGE] = "too_large",
-    [PL_ERR_ORIGIN] = "origin_refused",
+    [PL_ERR_ORIGIN] = "origin_refused",     [PL_ERR_VOICE_VERIFY] = "voice_verification",
 };
 
 const char *pl__err_code(pl_srv_err_t e)

@@ -22,6 +22,11 @@ typedef struct {
     const char *www;             /* directory of the static files (demo page, widget) */
     int demo;                    /* serve /demo/token */
     int rate_messages;           /* messages per 10 s per connection or app user, 1..100 */
+    const char *const *voice_skills; /* skill ids the voice webhook answers */
+    size_t nvoice_skills;
+    const char *voice_cert_cache;  /* directory of the platform's certificate chains */
+    const char *voice_trusted_ca;  /* PEM roots those chains must lead to */
+    int voice_insecure;            /* skip verification (local development only) */
     int idle_seconds;            /* an idle WebSocket is closed after this long */
     int log_level;               /* PL_LOG_* */
 } pl_server_config_t;

@@ -54,6 +54,7 @@ typedef enum {
     PL_ERR_UNAVAILABLE,
     PL_ERR_TOO_LARGE,
     PL_ERR_ORIGIN,
+    PL_ERR_VOICE_VERIFY,
     PL_ERR_COUNT
 } pl_srv_err_t;
 
@@ -123,6 +124,7 @@ typedef struct pl_server {
     lws_sorted_usec_list_t tick;
     int stopping;
     int64_t stop_at;
+    int last_turn_waits; /* the latest turn left the customer at a question */
 } pl_server_t;
 
 extern volatile sig_atomic_t pl__srv_stop, pl__srv_reload;
@@ -152,7 +154,9 @@ const char *pl__err_code(pl_srv_err_t e);
  * the session's error. */
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
                  pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
-                 cJSON **state_msg);
+                 cJSON **state_msg, pl_turn_t *turn, cJSON **state_keep);
+/* 1 when the customer has a web or app WebSocket open. */
+int pl__hub_has_screen(const pl_server_t *s, const char *customer);
 /* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */
 cJSON *pl__hub_state_json(const char *customer, const cJSON *state);
 /* Sends the customer's current state to every open WebSocket of theirs except `except`. */
@@ -169,6 +173,10 @@ void pl__ws_close(pl_conn_t *c, int code);
 /* http.c */
 int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                       size_t len);
+
+/* voice_alexa.c: the answer (and *status) to one voice request with this raw body. */
+cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t len,
+                       int *status);
 
 /* json_limits.c */
 /* Nesting depth of the JSON text (brackets outside strings). */

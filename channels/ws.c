@@ -226,7 +226,7 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
         ev.offer = offer;
     }
     cJSON *reply = NULL, *state = NULL;
-    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply, &state);
+    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply, &state, NULL, NULL);
     if (rc == PL_EINVAL || rc == PL_ELIMIT) {
         send_error(c, rc == PL_ELIMIT ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST,
                    "the message cannot be taken (is it text?)", id);

@@ -227,9 +227,9 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
                     pl_arena_t *scratch, pl_turn_t *out)
 {
     int message = ev->kind == PL_EVENT_MESSAGE;
-    if ((unsigned)ev->kind > PL_EVENT_LINK_RESULT)
+    if ((unsigned)ev->kind > PL_EVENT_SESSION_END)
         return PL_EINVAL;
-    if (!message && (ev->offer == NULL || strlen(ev->offer) > 128))
+    if (!message && ev->kind < PL_EVENT_LAUNCH && (ev->offer == NULL || strlen(ev->offer) > 128))
         return PL_EINVAL;
     if (message && ev->len > PL_MAX_MESSAGE_BYTES)
         return PL_ELIMIT;
@@ -246,6 +246,14 @@ int pl_runtime_turn(const pl_runtime_t *rt, cJSON **state, const pl_event_t *ev,
         return rc;
     if (out->nlu.intent >= 0 && !clear_request(rt->bot, &out->nlu, text, ev->len))
         out->nlu.intent = -1; /* "keine Ahnung" or "stop" must not stop personalisation */
+    if (message && ev->intent != NULL) {
+        /* a voice platform understood the intent already (the skill's own model) */
+        int i = pl_bot_intent(rt->bot, ev->intent);
+        if (i < 0)
+            return PL_EINVAL;
+        out->nlu.intent = i;
+        out->nlu.confidence = 1.0;
+    }
     cJSON *next = *state ? cJSON_Duplicate(*state, 1) : cJSON_CreateObject();
     if (next == NULL)
         return PL_ENOMEM;

@@ -44,6 +44,8 @@ typedef struct {
     pl_channel_t channel;
     int64_t now_ms;    /* UTC ms from the caller's clock */
     const char *offer; /* PL_EVENT_ACCEPT_OFFER / DECLINE_OFFER: the offer's id */
+    const char *intent; /* PL_EVENT_MESSAGE: an intent id a voice platform already understood
+                           (NULL: parley's NLU decides); text then holds its slot values */
 } pl_event_t;
 
 typedef struct {

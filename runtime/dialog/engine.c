@@ -692,6 +692,30 @@ static const char *named_category(turn_t *t)
     return NULL;
 }
 
+/* A voice platform opened, stopped or ended a session. Launch always says what the bot is
+ * (a new session may be a new listener), then runs the bot's greeting: the flow its intent
+ * "greet" starts, if it has one. */
+static void answered_session(turn_t *t, pl_event_kind_t kind)
+{
+    set_position(t, NULL, NULL);
+    if (kind == PL_EVENT_LAUNCH) {
+        if (t->out->n == 0 || t->out->items[0].kind != PL_ACT_CAPABILITIES)
+            emit(t, PL_ACT_CAPABILITIES, NULL, NULL, 0, NULL);
+        int greet = flow_for_intent(t->bot, pl_bot_intent(t->bot, "greet"));
+        if (greet >= 0)
+            start_flow(t, greet);
+        trace(t, "voice session opened");
+    } else if (kind == PL_EVENT_STOP) {
+        notice(t, PL_NOTICE_GOODBYE, NULL);
+        trace(t, "the customer stopped; this channel's place is dropped");
+    } else if (kind == PL_EVENT_HOME) {
+        emit(t, PL_ACT_REMINDER, NULL, NULL, 0, NULL);
+        trace(t, "back to the start");
+    } else {
+        trace(t, "the voice session ended; this channel's place is dropped");
+    }
+}
+
 /* What the session did with a link code: shown one, or linked this channel (or not). */
 static void answered_link(turn_t *t, const pl_input_t *in)
 {
@@ -716,6 +740,10 @@ static int answered_builtin(turn_t *t, const char *pending, const char *pending_
                             int si)
 {
     const pl_input_t *in = t->in;
+    if (in->kind >= PL_EVENT_LAUNCH) {
+        answered_session(t, in->kind);
+        return 1;
+    }
     if (in->kind == PL_EVENT_LINK_CODE || in->kind == PL_EVENT_LINK_RESULT) {
         answered_link(t, in);
         ask_again(t, fi, si);

@@ -31,7 +31,12 @@ typedef enum {
     PL_EVENT_ACCEPT_OFFER,
     PL_EVENT_DECLINE_OFFER,
     PL_EVENT_LINK_CODE,
-    PL_EVENT_LINK_RESULT
+    PL_EVENT_LINK_RESULT,
+    /* voice sessions (a voice platform opens and closes them): */
+    PL_EVENT_LAUNCH,      /* disclosure and what the bot can do, then the bot's greeting */
+    PL_EVENT_STOP,        /* the customer stops: goodbye, and this channel's place is dropped */
+    PL_EVENT_HOME,        /* back to the start: the place is dropped, what the bot can do */
+    PL_EVENT_SESSION_END  /* the platform ended the session: the place is dropped, nothing said */
 } pl_event_kind_t;
 
 /* What the NLU understood of one message, plus the turn's context. */
@@ -79,6 +84,7 @@ typedef enum {
     PL_NOTICE_LINKED,
     PL_NOTICE_LINK_DENIED,
     PL_NOTICE_LINK_LIMITED,
+    PL_NOTICE_GOODBYE,
     PL_NOTICE_COUNT
 } pl_notice_t;
 

@@ -37,6 +37,7 @@ static const char *const en[PL_NOTICE_COUNT] = {
     [PL_NOTICE_LINK_DENIED] = "That code did not work. Please check it, or ask for a new code on "
                               "the website or in the app.",
     [PL_NOTICE_LINK_LIMITED] = "Too many wrong codes. Please wait 15 minutes and try again.",
+    [PL_NOTICE_GOODBYE] = "Goodbye!",
 };
 static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_OFFER_ACCEPTED] = "Danke! Notiert: {{offer.title}} für {{offer.price}} ist "
@@ -67,6 +68,7 @@ static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_LINK_DENIED] = "Dieser Code hat nicht funktioniert. Bitte prüfen oder auf der "
                               "Webseite oder in der App einen neuen Code anfordern.",
     [PL_NOTICE_LINK_LIMITED] = "Zu viele falsche Codes. Bitte in 15 Minuten noch einmal versuchen.",
+    [PL_NOTICE_GOODBYE] = "Auf Wiederhören!",
 };
 
 /* How customers name category id: the first of its words. */

@@ -6,9 +6,9 @@
 #include "render/notices.h"
 #include "dialog/offers.h"
 #include "render/template.h"
+#include "render/emoji.h"
 
 #include <string.h>
-#include <utf8proc.h>
 
 const pl_variant_t *pl_render_variant(const pl_text_t *text, const char *tone, pl_channel_t ch)
 {
@@ -40,36 +40,6 @@ static const char *variant_name(const pl_variant_t *v, pl_arena_t *scratch)
     if (v->tone == NULL)
         return pl_channel_name((pl_channel_t)v->channel);
     return pl_arena_printf(scratch, "%s/%s", v->tone, pl_channel_name((pl_channel_t)v->channel));
-}
-
-/* Drops emoji (pictographs, flags, skin tones, joiners and variation selectors) from s, and a
- * space left doubled by one. For personas that want no emoji. */
-static void strip_emoji(char *s)
-{
-    size_t r = 0, w = 0, len = strlen(s);
-    while (r < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n =
-            utf8proc_iterate((const utf8proc_uint8_t *)s + r, (utf8proc_ssize_t)(len - r), &cp);
-        if (n <= 0) {
-            s[w++] = s[r++];
-            continue;
-        }
-        int bc = utf8proc_get_property(cp)->boundclass;
-        int emoji = bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
-                    bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR || cp == 0x200D || cp == 0xFE0F ||
-                    (cp >= 0x1F3FB && cp <= 0x1F3FF);
-        if (!emoji) {
-            memmove(s + w, s + r, (size_t)n);
-            w += (size_t)n;
-        } else if (w > 0 && s[w - 1] == ' ' && r + (size_t)n < len && s[r + (size_t)n] == ' ') {
-            r++; /* one of the two spaces around it goes */
-        }
-        r += (size_t)n;
-    }
-    while (w > 0 && s[w - 1] == ' ')
-        w--;
-    s[w] = '\0';
 }
 
 /* splitmix64: a small, well-mixed step so that one seed gives one choice per message. */
@@ -105,6 +75,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
                       ? PL_MSG_CAPABILITIES
                       : PL_MSG_TEXT;
         m->tone = tone;
+        m->unavailable = a->kind == PL_ACT_UNAVAILABLE;
         m->quick_replies = a->quick_replies;
         m->nquick_replies = a->nquick_replies;
         if (persona && persona->max_options > 0 && m->nquick_replies > (size_t)persona->max_options)
@@ -183,7 +154,7 @@ int pl_render(const pl_bot_t *bot, const cJSON *state, const pl_actions_t *actio
             break;
         }
         if (persona && !persona->emoji)
-            strip_emoji(text);
+            pl_strip_emoji(text);
         m->text = text;
         out->n++;
     }

@@ -15,6 +15,9 @@ typedef struct {
     const char *tone; /* the tone it was written for */
     const char *variant; /* which variant was chosen: "default", a tone, a channel or TONE/CHANNEL;
                             "built-in" for texts parley writes itself */
+    /* 1: the text says that a capability is not available on this channel (PL_ACT_UNAVAILABLE),
+     * so a channel that can reach another one may point there instead */
+    int unavailable;
     const char *const *quick_replies;
     size_t nquick_replies;
     /* PL_MSG_OFFER: the snapshot's terms, exactly as stored in the conversation state */

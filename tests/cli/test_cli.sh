@@ -207,5 +207,55 @@ check serve-broken-bot 1 'has errors' -- "$parley" serve tests/fixtures/bad/unkn
 check serve-config-starts-and-stops 0 '^parley serve: listening on http://127\.0\.0\.1:[0-9]+$' \
   -- timeout --preserve-status -s TERM 1 "$parley" serve --config "$state_dir/serve.yaml"
 
+# parley export alexa: the interaction model of an Alexa skill, from the bot's YAML. The model
+# must be valid JSON and keep Alexa's build rules (tests/voice/check_model.py, which must in
+# turn catch a model that breaks them).
+check export-help 0 '^usage: parley export alexa BOT.yaml' -- "$parley" export --help
+check export-no-target 2 'give the target and the bot' -- "$parley" export
+check export-unknown-target 2 "unknown target 'google'; only 'alexa'" -- "$parley" export google "$bot"
+check export-unknown-option 2 "parley export: unknown option '--nope'" -- "$parley" export alexa --nope "$bot"
+check export-invocation-upper-case 2 "Alexa does not take 'Lumen Shop' as an invocation name: it must be lower case" \
+  -- "$parley" export alexa "$bot" --invocation 'Lumen Shop'
+check export-invocation-one-word 2 'needs at least two words in English' -- "$parley" export alexa "$bot" --invocation lumen
+check export-invocation-launch-word 2 "may not contain 'ask'" -- "$parley" export alexa "$bot" --invocation 'ask lumen cameras'
+check export-invocation-digits 2 'numbers must be spelled out' -- "$parley" export alexa "$bot" --invocation 'lumen 24 cameras'
+check export-broken-bot 1 'parley export: the bot has errors; fix them first' \
+  -- "$parley" export alexa tests/fixtures/bad/unknown-intent-trigger.yaml
+check export-unwritable 2 'cannot write /nonexistent/dir/model.json' \
+  -- "$parley" export alexa "$bot" --out /nonexistent/dir/model.json
+check export-stdout 0 '"invocationName":[[:space:]]*"lumen camera help"' \
+  -- "$parley" export alexa "$bot" --invocation 'lumen camera help'
+check export-left-out-note 0 "note: example \"compare the Z50 with the Sony Alpha 7 IV\" of intent 'compare_models' is left out" \
+  -- "$parley" export alexa "$bot" --out "$state_dir/notes.json"
+for lang in en de; do
+  model="$state_dir/alexa.$lang.json"
+  locale=$([ "$lang" = de ] && echo de-DE || echo en-US)
+  check "export-$lang" 0 "^parley export: interaction model for $locale, invocation name \"lumen " \
+    -- "$parley" export alexa "dialogs/camera-shop.$lang.yaml" --out "$model"
+  check "export-$lang-json" 0 '"interactionModel"' -- /usr/bin/python3 -m json.tool "$model"
+  check "export-$lang-alexa-rules" 0 '^ok: 23 intents, [0-9]+ samples, 2 slot types$' \
+    -- /usr/bin/python3 tests/voice/check_model.py "$model" --locale "$locale" \
+       --intent buy_camera --intent ParleyFreeTextIntent --intent AMAZON.StopIntent \
+       --intent AMAZON.FallbackIntent --type camera_type --type subject
+done
+check export-numbers-spelled 0 '"I want a camera for travel my budget is nine hundred euros"' -- cat "$state_dir/alexa.en.json"
+check export-de-numbers-spelled 0 '"hätte gern eine neue Kamera möchte höchstens tausend Euro ausgeben"' -- cat "$state_dir/alexa.de.json"
+check export-free-text-slot 0 '^\["text", "AMAZON.SearchQuery"\]$' -- /usr/bin/python3 -c \
+  'import json,sys; m=json.load(open(sys.argv[1]))["interactionModel"]["languageModel"]; i=[x for x in m["intents"] if x["name"]=="ParleyFreeTextIntent"][0]; print(json.dumps([i["slots"][0]["name"], i["slots"][0]["type"]]))' \
+  "$state_dir/alexa.en.json"
+check export-builtins-by-name-privacy-not 0 '^\["are_you_a_bot", "link_channel", "talk_to_human", "what_can_you_do"\]$' -- /usr/bin/python3 -c \
+  'import json,sys; m=json.load(open(sys.argv[1]))["interactionModel"]["languageModel"]; print(json.dumps(sorted(x["name"] for x in m["intents"] if x["name"] in ("talk_to_human","are_you_a_bot","what_can_you_do","link_channel","forget_me","stop_personalising","not_interested"))))' \
+  "$state_dir/alexa.en.json"
+printf '%s\n' '{"interactionModel": {"languageModel": {"invocationName": "Shop", "intents": [' \
+  '{"name": "buy-camera", "samples": ["buy 2 cameras"]}, {"name": "a", "samples": ["Hello"]},' \
+  '{"name": "b", "slots": [{"name": "q", "type": "AMAZON.SearchQuery"}, {"name": "k", "type": "kind"}],' \
+  '"samples": ["hello", "{q}"]}], "types": [{"name": "kind", "values": [{"id": "x", "name": {"value": "Foo"}},' \
+  '{"id": "y", "name": {"value": "foo"}}]}]}}}' >"$state_dir/bad-model.json"
+for rule in "word 'Shop' is not lower-case" "needs two words" "intent 'buy-camera': not a valid intent name" \
+            "'2' is not a word Alexa takes" "sample 'hello' is in 'a' and 'b'" "needs a carrier phrase" \
+            "slot 'k' is in no sample" "'foo' is said twice" "AMAZON.FallbackIntent is missing"; do
+  check "check-model-catches: $rule" 1 "$rule" -- /usr/bin/python3 tests/voice/check_model.py "$state_dir/bad-model.json"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,6 +14,8 @@ int pl_cmd_eval(int argc, char **argv);
 int pl_cmd_capabilities(int argc, char **argv);
 int pl_cmd_eval_signals(int argc, char **argv);
 int pl_cmd_serve(int argc, char **argv);
+/* `parley export alexa`: the Alexa interaction model of a bot (cmd_export.c). */
+int pl_cmd_export(int argc, char **argv);
 
 /* Exit codes: 0 success, 1 the checked thing failed (lint errors, failing tests),
  * 2 the command was used wrongly or could not run. */

@@ -17,6 +17,8 @@ static const char help[] =
     "usage: parley serve BOT.yaml... [--listen HOST:PORT] [--store SPEC] [--config FILE]\n"
     "                    [--origin URL]... [--jwt-secret-file PATH] [--www DIR] [--demo]\n"
     "                    [--rate-limit N] [--idle-timeout SECONDS]\n"
+    "                    [--voice-skill-id ID]... [--voice-cert-cache DIR] [--voice-ca FILE]\n"
+    "                    [--insecure-skip-voice-verification]\n"
     "                    [--log-level error|warning|info|debug]\n"
     "\n"
     "Serves the bots to the web widget and the app: HTTP and WebSocket on one port\n"
@@ -38,6 +40,16 @@ static const char help[] =
     "  --demo                 serve /demo/token, so the demo page can play a signed-in customer\n"
     "  --rate-limit N         messages per 10 seconds per connection or app user (1-100, 20)\n"
     "  --idle-timeout SECONDS an idle WebSocket is closed after this long (10-86400, 600)\n"
+    "  --voice-skill-id ID    a skill id the voice webhook (POST /v1/voice/alexa) answers\n"
+    "                         (repeatable; requests for other skills are refused)\n"
+    "  --voice-cert-cache DIR the voice platform's signing certificate chains, one PEM file\n"
+    "                         per chain named like the last part of its URL (this server\n"
+    "                         fetches nothing; see channels/README.md for filling it)\n"
+    "  --voice-ca FILE        roots those chains must lead to (default: the system's roots,\n"
+    "                         /etc/ssl/certs/ca-certificates.crt)\n"
+    "  --insecure-skip-voice-verification\n"
+    "                         for local development only: voice requests are not verified\n"
+    "                         (every such request logs a warning)\n"
     "  --log-level LEVEL      error, warning, info (default) or debug\n"
     "  -h, --help             show this help\n";
 
@@ -45,8 +57,10 @@ static const char help[] =
 
 typedef struct {
     char *listen, *store, *secret_file, *secret, *www, *log_level, *rate, *idle;
-    char *bots[MAX_LIST], *origins[MAX_LIST];
-    size_t nbots, norigins;
+    char *voice_cache, *voice_ca;
+    char *bots[MAX_LIST], *origins[MAX_LIST], *skills[MAX_LIST];
+    size_t nbots, norigins, nskills;
+    int voice_insecure;
     int demo, demo_set;
 } settings_t;
 
@@ -100,12 +114,38 @@ static int read_limits(const pl_ynode_t *v, settings_t *cfg)
     return 0;
 }
 
+/* voice: {skill_ids: [...], cert_cache: DIR, trusted_ca: FILE}. */
+static int read_voice(const pl_ynode_t *v, const char *dir, settings_t *cfg)
+{
+    if (v->kind != PL_Y_MAP)
+        return config_error(v, "'voice' is a mapping: {skill_ids: [...], cert_cache: DIR, "
+                               "trusted_ca: FILE}");
+    for (size_t i = 0; i < v->n; i++) {
+        const pl_ynode_t *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+        if (strcmp(k->str, "skill_ids") == 0) {
+            if (cfg->nskills == 0 && read_list(x, dir, cfg->skills, &cfg->nskills, 0) != 0)
+                return -1;
+            continue;
+        }
+        char **slot = strcmp(k->str, "cert_cache") == 0   ? &cfg->voice_cache
+                      : strcmp(k->str, "trusted_ca") == 0 ? &cfg->voice_ca
+                                                          : NULL;
+        if (slot == NULL)
+            return config_error(k, "unknown voice setting; use skill_ids, cert_cache or trusted_ca");
+        if (x->kind != PL_Y_SCALAR)
+            return config_error(x, "expected a path");
+        if (*slot == NULL)
+            *slot = relative_to(dir, x->str);
+    }
+    return 0;
+}
+
 /* Reads the configuration file into cfg; options already set stay. */
 static int read_config(const char *path, settings_t *cfg)
 {
-    static const char *const keys[] = {"listen", "store",      "bots",  "origins",
+    static const char *const keys[] = {"listen",    "store",      "bots",  "origins",
                                        "jwt_secret_file", "jwt_secret", "www", "demo",
-                                       "log_level", "limits"};
+                                       "log_level", "limits",     "voice"};
     pl_diags_t d;
     pl_diags_init(&d);
     pl_ydoc_t doc;
@@ -125,11 +165,14 @@ static int read_config(const char *path, settings_t *cfg)
             j++;
         if (j == sizeof(keys) / sizeof(keys[0])) {
             rc = config_error(k, "unknown setting; use listen, store, bots, origins, "
-                                 "jwt_secret_file, jwt_secret, www, demo, log_level or limits");
+                                 "jwt_secret_file, jwt_secret, www, demo, log_level, limits or "
+                                 "voice");
             break;
         }
         if (strcmp(k->str, "limits") == 0) {
             rc = read_limits(v, cfg);
+        } else if (strcmp(k->str, "voice") == 0) {
+            rc = read_voice(v, dir, cfg);
         } else if (strcmp(k->str, "bots") == 0) {
             rc = cfg->nbots ? 0 : read_list(v, dir, cfg->bots, &cfg->nbots, 1);
         } else if (strcmp(k->str, "origins") == 0) {
@@ -244,6 +287,10 @@ static void free_settings(settings_t *c)
     free(c->secret);
     free(c->rate);
     free(c->idle);
+    free(c->voice_cache);
+    free(c->voice_ca);
+    for (size_t i = 0; i < c->nskills; i++)
+        free(c->skills[i]);
     free(c->www);
     free(c->log_level);
     for (size_t i = 0; i < c->nbots; i++)
@@ -264,6 +311,11 @@ int pl_cmd_serve(int argc, char **argv)
                                          {"log-level", required_argument, NULL, 'v'},
                                          {"rate-limit", required_argument, NULL, 'r'},
                                          {"idle-timeout", required_argument, NULL, 'i'},
+                                         {"voice-skill-id", required_argument, NULL, 'K'},
+                                         {"voice-cert-cache", required_argument, NULL, 'C'},
+                                         {"voice-ca", required_argument, NULL, 'A'},
+                                         {"insecure-skip-voice-verification", no_argument, NULL,
+                                          'I'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     settings_t cfg;
@@ -275,7 +327,8 @@ int pl_cmd_serve(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1 && status == 0) {
         char **slot = c == 'l' ? &cfg.listen : c == 's' ? &cfg.store : c == 'k' ? &cfg.secret_file
                       : c == 'w' ? &cfg.www : c == 'v' ? &cfg.log_level : c == 'r' ? &cfg.rate
-                      : c == 'i' ? &cfg.idle : NULL;
+                      : c == 'i' ? &cfg.idle : c == 'C' ? &cfg.voice_cache
+                      : c == 'A' ? &cfg.voice_ca : NULL;
         if (slot != NULL) {
             free(*slot);
             *slot = strdup(optarg);
@@ -285,6 +338,10 @@ int pl_cmd_serve(int argc, char **argv)
             cfg.origins[cfg.norigins++] = strdup(optarg);
         } else if (c == 'd') {
             cfg.demo = cfg.demo_set = 1;
+        } else if (c == 'K' && cfg.nskills < MAX_LIST) {
+            cfg.skills[cfg.nskills++] = strdup(optarg);
+        } else if (c == 'I') {
+            cfg.voice_insecure = 1;
         } else if (c == 'h') {
             fputs(help, stdout);
             free_settings(&cfg);
@@ -353,6 +410,11 @@ int pl_cmd_serve(int argc, char **argv)
     sc.norigins = cfg.norigins;
     sc.www = cfg.www ? cfg.www : default_www();
     sc.demo = cfg.demo;
+    sc.voice_skills = (const char *const *)cfg.skills;
+    sc.nvoice_skills = cfg.nskills;
+    sc.voice_cert_cache = cfg.voice_cache ? cfg.voice_cache : "voice-certs";
+    sc.voice_trusted_ca = cfg.voice_ca ? cfg.voice_ca : "/etc/ssl/certs/ca-certificates.crt";
+    sc.voice_insecure = cfg.voice_insecure;
     int rc = pl_server_run(&sc);
     memset(secret, 0, sizeof(secret));
     free_settings(&cfg);

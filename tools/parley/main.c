@@ -17,6 +17,7 @@ static const char usage[] =
     "  eval intents ...          measure intent recognition on labelled data (few-shot)\n"
     "  capabilities BOT.yaml     what the bot says about itself on a channel\n"
     "  serve BOT.yaml...         serve the bots to the web widget and the app (HTTP, WebSocket)\n"
+    "  export alexa BOT.yaml     the bot as an Alexa skill's interaction model (JSON)\n"
     "\n"
     "Run 'parley COMMAND --help' for the options of a command.\n";
 
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return pl_cmd_capabilities(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return pl_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return pl_cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "parley: unknown command '%s'\n\n", cmd);
     fputs(usage, stderr);
     return PL_EXIT_USAGE;
