@@ -37,17 +37,65 @@ int pl_link_code_issue(pl_store_t *s, const char *customer, int64_t now_ms, char
     return PL_ECONFLICT;
 }
 
-/* The digits of said, if there are exactly six of them and nothing but spaces, dashes and
- * words around them ("my code is 482-019"). */
-static int digits_of(const char *said, char code[7])
+/* Spoken digits, as a voice assistant may write them: "four eight two", "vier acht zwei". */
+static int digit_word(const char *w, size_t n)
+{
+    static const char *const words[][10] = {
+        {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"},
+        {"null", "eins", "zwei", "drei", "vier", "fuenf", "sechs", "sieben", "acht", "neun"}};
+    char low[16];
+    if (n == 0 || n >= sizeof(low))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+    low[n] = '\0';
+    if (strcmp(low, "oh") == 0)
+        return 0;
+    if (strcmp(low, "zwo") == 0 || strcmp(low, "ein") == 0)
+        return strcmp(low, "zwo") == 0 ? 2 : 1;
+    if (strcmp(low, "f\xc3\xbcnf") == 0)
+        return 5;
+    for (int l = 0; l < 2; l++)
+        for (int d = 0; d < 10; d++)
+            if (strcmp(low, words[l][d]) == 0)
+                return d;
+    return -1;
+}
+
+int pl_link_code_digits(const char *said, char code[PL_LINK_CODE_DIGITS + 1])
 {
     size_t n = 0;
-    for (const char *p = said; *p; p++)
-        if (*p >= '0' && *p <= '9') {
+    const char *p = said;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == ':' || *p == '.' || *p == '-' || *p == '\t')
+            p++;
+        const char *w = p;
+        size_t digits = 0, letters = 0;
+        while (*p && *p != ' ' && *p != ',' && *p != ':' && *p != '.' && *p != '\t') {
+            if (*p >= '0' && *p <= '9')
+                digits++;
+            else if (*p != '-')
+                letters++;
+            p++;
+        }
+        size_t len = (size_t)(p - w);
+        if (len == 0)
+            continue;
+        if (digits > 0 && letters > 0)
+            return -1; /* "VB-123456", "LU-123456": digits inside a word are no code */
+        int d = digits == 0 ? digit_word(w, len) : -1;
+        for (size_t i = 0; i < len && digits > 0; i++)
+            if (w[i] >= '0' && w[i] <= '9') {
+                if (n == PL_LINK_CODE_DIGITS)
+                    return -1;
+                code[n++] = w[i];
+            }
+        if (d >= 0) {
             if (n == PL_LINK_CODE_DIGITS)
                 return -1;
-            code[n++] = *p;
+            code[n++] = (char)('0' + d);
         }
+    }
     code[n] = '\0';
     return n == PL_LINK_CODE_DIGITS ? 0 : -1;
 }
@@ -56,7 +104,7 @@ int pl_link_code_redeem(pl_store_t *s, const char *channel, const char *user, co
                         int64_t now_ms, char customer[PL_STORE_MAX_KEY + 1])
 {
     char code[PL_LINK_CODE_DIGITS + 1];
-    if (said == NULL || digits_of(said, code) != 0)
+    if (said == NULL || pl_link_code_digits(said, code) != 0)
         return PL_EINVAL;
     int64_t failures;
     int rc = pl_store_attempts(s, channel, user, now_ms, PL_LINK_CODE_PAUSE_MS, 0, &failures);

@@ -26,6 +26,10 @@ int pl_link_code_issue(pl_store_t *s, const char *customer, int64_t now_ms, char
  * customer in `customer`. PL_EINVAL: said holds no 6-digit code (not counted as a try);
  * PL_EDENIED: not a valid code (counted); PL_ELIMIT: too many wrong tries, wait for the
  * pause to end (the code is not even looked at). */
+/* The six digits of a code in what a customer said or typed: "482 019", "482-019", "four
+ * eight two zero one nine", "vier acht zwei null eins neun". 0, or -1 when said holds not
+ * exactly six digits, or digits inside a word ("LU-123456"). */
+int pl_link_code_digits(const char *said, char code[PL_LINK_CODE_DIGITS + 1]);
 int pl_link_code_redeem(pl_store_t *s, const char *channel, const char *user, const char *said,
                         int64_t now_ms, char customer[PL_STORE_MAX_KEY + 1]);
 

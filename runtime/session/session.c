@@ -70,29 +70,20 @@ int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state
     return 0;
 }
 
-/* "my code is 482 019": a message that names a code and holds six digits in words of their
- * own. Other messages ("my order LU-123456", "the code is VB-123456") are no attempt and never
- * count as a wrong code. */
+/* "my code is 482 019" (or "four eight two zero one nine"): a message that names a code and
+ * holds six digits in words of their own. Other messages ("my order LU-123456", "the code is
+ * VB-123456") are no attempt and never count as a wrong code. */
 static int names_link_code(const char *text, size_t len)
 {
-    int digits = 0, code = 0, word_digits = 0, word_letters = 0;
+    char copy[201], code[PL_LINK_CODE_DIGITS + 1];
     if (len > 200)
         return 0;
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? text[i] : ' ';
-        if (c == ' ' || c == '\t' || c == ',' || c == ':' || c == '.') {
-            if (word_digits > 0 && word_letters > 0)
-                return 0; /* digits inside a word: an order number, not a code */
-            word_digits = word_letters = 0;
-            continue;
-        }
-        int digit = c >= '0' && c <= '9';
-        digits += digit;
-        word_digits += digit;
-        word_letters += !digit && c != '-';
-        code |= i + 4 <= len && strncasecmp(text + i, "code", 4) == 0;
-    }
-    return code && digits == PL_LINK_CODE_DIGITS;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int named = 0;
+    for (size_t i = 0; i + 4 <= len && !named; i++)
+        named = strncasecmp(copy + i, "code", 4) == 0;
+    return named && pl_link_code_digits(copy, code) == 0;
 }
 
 /* Tries the link code the customer said; on success the channel user is now the code's

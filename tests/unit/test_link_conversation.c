@@ -5,6 +5,7 @@
 #include "test_helpers.h"
 
 #include "base/mem.h"
+#include "session/link_code.h"
 #include "session/session.h"
 #include "session/sign_in.h"
 #include "test_tokens.h"
@@ -149,12 +150,64 @@ static void an_anonymous_customer_gets_no_code(void **state)
     stop(l);
 }
 
+static void codes_are_read_in_digits_and_in_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *said, *want; /* NULL: no code */
+    } rows[] = {
+        {"my code is 482 019", "482019"},
+        {"Code 482-019", "482019"},
+        {"my code is four eight two zero one nine", "482019"},
+        {"mein Code ist vier acht zwei null eins neun", "482019"},
+        {"Code: fünf zwo oh eins Eins sechs", "520116"},
+        {"the code is VB-123456", NULL},
+        {"my order LU-123456", NULL},
+        {"code 12345", NULL},
+        {"code 1234567", NULL},
+        {"code four eight two", NULL},
+        {"code 48 two one nine 0", "482190"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char code[7] = "";
+        int rc = pl_link_code_digits(rows[i].said, code);
+        if (rows[i].want == NULL) {
+            if (rc != -1)
+                fail_msg("'%s' should hold no code, got %s", rows[i].said, code);
+        } else if (rc != 0 || strcmp(code, rows[i].want) != 0) {
+            fail_msg("'%s' should be %s, got %d '%s'", rows[i].said, rows[i].want, rc, code);
+        }
+    }
+}
+
+/* By voice the code may arrive as words: it links all the same. */
+static void a_code_said_in_words_links_too(void **state)
+{
+    (void)state;
+    link_t *l = start();
+    sign_in_alice(l);
+    char code[7];
+    code_in(say(l, "w1", PL_CHANNEL_WEB, "link my voice assistant"), code);
+    static const char *const names[] = {"zero", "one", "two", "three", "four",
+                                        "five", "six", "seven", "eight", "nine"};
+    char said[128] = "my code is";
+    for (int i = 0; i < 6; i++) {
+        strcat(said, " ");
+        strcat(said, names[code[i] - '0']);
+    }
+    th_assert_contains(say(l, "v7", PL_CHANNEL_VOICE, said), "this device is now linked");
+    assert_string_equal(l->res.customer, "a:alice");
+    stop(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_code_from_the_web_links_the_voice_assistant),
         cmocka_unit_test(wrong_codes_pause_after_five_and_look_alike),
         cmocka_unit_test(an_anonymous_customer_gets_no_code),
+        cmocka_unit_test(codes_are_read_in_digits_and_in_words),
+        cmocka_unit_test(a_code_said_in_words_links_too),
     };
     return cmocka_run_group_tests_name("link codes in conversation", tests, NULL, NULL);
 }
