@@ -12,6 +12,16 @@
 
 /* ---- files and includes ---- */
 
+/* Positions kept in the bot name their file: the bot's own copy of the name, since the
+ * parsed documents are freed once the bot is built. */
+static void own_file_names(pl_ynode_t *n, const char *file)
+{
+    n->file = file;
+    size_t kids = n->kind == PL_Y_MAP ? 2 * n->n : n->kind == PL_Y_SEQ ? n->n : 0;
+    for (size_t i = 0; i < kids; i++)
+        own_file_names(n->kids[i], file);
+}
+
 static const char *const main_keys[] = {"bot",      "include",  "intents",      "entities",
                                         "slots",    "flows",    "offers",       "categories",
                                         "fallback", "signals",  "personas",     "capabilities"};
@@ -130,6 +140,8 @@ static int load_file(pl__loader_t *L, const char *path, const pl_ynode_t *from, 
                          : pl_ydoc_load(doc, path, L->d);
     if (rc == PL_ENOMEM)
         L->oom = 1;
+    if (rc == 0 && doc->root != NULL)
+        own_file_names(doc->root, pl__str(L, doc->file));
     if (rc != 0 || doc->root == NULL) {
         free(real);
         return rc ? rc : PL_EINVALID;

@@ -92,6 +92,9 @@ static void loader_loads_a_valid_bot(void **state)
     assert_string_equal(bot->id, "t");
     assert_string_equal(bot->default_tone, "friendly");
     assert_int_equal(bot->nintents, 3 + 7); /* its own and the seven built-in ones */
+    /* positions outlive loading: they name the bot's own copy of the file name */
+    assert_non_null(strstr(bot->intents[0].pos.file, "bot.yaml"));
+    assert_true(bot->intents[0].pos.line > 0);
     assert_int_equal(bot->nflows, 3);
     const pl_flow_t *buy = &bot->flows[pl_bot_flow(bot, "buy")];
     assert_int_equal(buy->nsteps, 8);
