@@ -8,6 +8,7 @@
 #include "render/template.h"
 
 #include <math.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -348,9 +349,29 @@ static int ends_sentence(const pl_strbuf_t *out)
     return n > 0 && strchr(".!?:", out->data[n - 1]) != NULL;
 }
 
-/* "Travel, people or sports?": at most three quick replies as a question. */
+/* Whether text already says option (ignoring case of ASCII letters). */
+static int mentions(const char *text, const char *option)
+{
+    size_t n = strlen(option);
+    for (const char *p = text; n > 0 && *p; p++) {
+        size_t i = 0;
+        while (i < n && p[i] && tolower((unsigned char)p[i]) == tolower((unsigned char)option[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* "Travel, people or sports?": at most three quick replies as a question — unless the
+ * question itself already names every one of them (then they would be said twice). */
 static int options(ctx_t *c, const pl_message_t *m, pl_strbuf_t *out)
 {
+    size_t named = 0;
+    for (size_t i = 0; m->text != NULL && i < m->nquick_replies; i++)
+        named += mentions(m->text, m->quick_replies[i]);
+    if (m->nquick_replies > 0 && named == m->nquick_replies)
+        return 0;
     pl_strbuf_t said[MAX_OPTIONS];
     size_t n = 0, total = 0;
     int rc = 0;

@@ -220,6 +220,12 @@ typedef struct {
 } row_t;
 
 static const row_t rows[] = {
+    /* a question that names its options already is not followed by them again */
+    {"en",
+     "What do you photograph most: travel, people or video?",
+     {"Travel", "People", "Video", NULL},
+     "What do you photograph most: travel, people or video?",
+     NULL},
     /* customer text echoed in a reply is escaped, never markup */
     {"en",
      "You said: <speak>Tom & Jerry</speak> \"hi\" 'yo' ]]> &amp; <![CDATA[x]]>",
