@@ -26,8 +26,11 @@ int pl_store_open(const char *spec, pl_store_t **out, char *err, size_t errlen)
         return pl__store_memory_open(out);
     if (strncmp(spec, "sqlite:", 7) == 0 && spec[7] != '\0')
         return pl__store_sqlite_open(spec + 7, out, err, errlen);
+    if (strncmp(spec, "redis://", 8) == 0)
+        return pl__store_redis_open(spec + 8, out, err, errlen);
     if (err && errlen)
-        snprintf(err, errlen, "unknown store '%s'; use memory or sqlite:PATH", spec);
+        snprintf(err, errlen,
+                 "unknown store '%s'; use memory, sqlite:PATH or redis://HOST[:PORT][/DB]", spec);
     return PL_EINVAL;
 }
 

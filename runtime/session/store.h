@@ -1,6 +1,7 @@
 /* Where customer state lives: one versioned document per customer, the links from channel
  * users to customers, and erasure. Backends are function tables (memory for tests, SQLite in
- * WAL mode as the durable default); all of them pass the same conformance suite. Documents
+ * WAL mode as the durable default, Redis for several instances); all of them pass the same
+ * conformance suite. Documents
  * are JSON text: the store keeps them whole and never looks inside. */
 #ifndef PL_STORE_H
 #define PL_STORE_H
@@ -35,9 +36,12 @@ struct pl_store {
     const pl_store_ops_t *ops;
 };
 
-/* Opens the store named by spec: "memory" or "sqlite:PATH" (the file is created on first use,
- * its schema migrated to the current version). On failure returns PL_EINVAL (unknown spec),
- * PL_ESTORE (with the reason in err) or PL_ENOMEM; *out set only on success. */
+/* Opens the store named by spec: "memory", "sqlite:PATH" (the file is created on first use,
+ * its schema migrated to the current version) or "redis://HOST[:PORT][/DB]" (port 6379 and
+ * database 0 by default; the password, if any, from the environment variable
+ * PARLEY_REDIS_PASSWORD). On failure returns PL_EINVAL (unknown or malformed spec, explained
+ * in err), PL_ESTORE (with the reason in err: a file that cannot be opened, a Redis that cannot
+ * be reached or refuses the password) or PL_ENOMEM; *out set only on success. */
 int pl_store_open(const char *spec, pl_store_t **out, char *err, size_t errlen);
 /* Closes and frees; NULL is a no-op. */
 void pl_store_close(pl_store_t *s);
@@ -75,9 +79,11 @@ int pl_store_code_take(pl_store_t *s, const char *code, int64_t now_ms, char **c
 int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
                       int64_t window_ms, int add, int64_t *count);
 
-/* Backends (store_memory.c, store_sqlite.c). */
+/* Backends (store_memory.c, store_sqlite.c, store_redis.c). */
 int pl__store_memory_open(pl_store_t **out);
 int pl__store_sqlite_open(const char *path, pl_store_t **out, char *err, size_t errlen);
+/* spec_after_scheme: "HOST[:PORT][/DB]", what follows "redis://". */
+int pl__store_redis_open(const char *spec_after_scheme, pl_store_t **out, char *err, size_t errlen);
 
 /* 128 random bits from the operating system as 32 hex digits (out: 33 bytes). Returns 0 or
  * PL_EIO when the system has no randomness to give. */

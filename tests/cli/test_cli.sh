@@ -143,8 +143,10 @@ STDIN=$'/reset\n/quit\n' check store-reset 0 '^\(conversation reset\)' \
   -- "$parley" chat "$bot" --store "$db" --user walker --channel voice
 STDIN=$'about 500 euros\n' check store-reset-erased-web-too 0 '"flow":null' \
   -- "$parley" chat "$bot" --json --store "$db" --user walker
-check store-unknown-spec 2 "unknown store 'redis://x'; use memory or sqlite:PATH" \
-  -- "$parley" chat "$bot" --store redis://x
+check store-unknown-spec 2 "unknown store 'bogus:x'; use memory, sqlite:PATH or redis://HOST" \
+  -- "$parley" chat "$bot" --store bogus:x
+check store-redis-unreachable 1 'cannot open the store: redis 127.0.0.1:1: cannot connect' \
+  -- "$parley" chat "$bot" --store redis://127.0.0.1:1
 check store-unwritable 1 'cannot open the store: /nonexistent/dir/s.db' \
   -- "$parley" chat "$bot" --store sqlite:/nonexistent/dir/s.db
 check bench-store-sqlite 0 '"store":"sqlite:.*","turns":[1-9][0-9]*,.*"errors":0,.*"state_bytes_mean":[1-9]' \

@@ -1,6 +1,6 @@
 /* Helpers shared by the unit tests: bot files written to a temporary directory, loading with
- * diagnostics captured as text, and running turns of a conversation. Header-only on purpose:
- * each test program is one file plus this. */
+ * diagnostics captured as text, running turns of a conversation, and a redis-server of the
+ * test's own. Header-only on purpose: each test program is one file plus this. */
 #ifndef PL_TEST_HELPERS_H
 #define PL_TEST_HELPERS_H
 
@@ -14,11 +14,18 @@
 #include "dialog/bot.h"
 #include "runtime.h"
 
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A small bot that asks for a budget and confirms it: for tests about turns, not about bots. */
@@ -171,6 +178,134 @@ TH_UNUSED static pl_runtime_t *th_runtime(const char *name, const char *text)
     pl_diags_cleanup(&d);
     assert_int_equal(rc, 0);
     return rt;
+}
+
+/* A redis-server of the test's own: a child process on a free loopback port, without
+ * persistence, its working directory DIR/redis-PORT. */
+typedef struct {
+    pid_t pid; /* 0 when not running */
+    int port;
+    char spec[64]; /* "redis://127.0.0.1:PORT" */
+} th_redis_t;
+
+/* $PL_REDIS_SERVER, or /usr/bin/redis-server. */
+TH_UNUSED static const char *th_redis_server(void)
+{
+    const char *p = getenv("PL_REDIS_SERVER");
+    return p && *p ? p : "/usr/bin/redis-server";
+}
+
+/* A TCP port on 127.0.0.1 that nobody listens on right now; 0 when none could be found. */
+TH_UNUSED static int th_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* Whether something on 127.0.0.1:port answers a PING (+PONG, or -NOAUTH from a Redis with a
+ * password). */
+TH_UNUSED static int th_redis_answers(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char c = 0;
+    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+             write(fd, "PING\r\n", 6) == 6 && read(fd, &c, 1) == 1 && (c == '+' || c == '-');
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Starts a redis-server with extra command-line arguments (NULL-terminated list, or NULL) and
+ * waits until it answers. Returns 0, or -1 with the reason in why: the caller fails the test
+ * with it (a missing redis-server is a failure, not a skip). The server dies with the test
+ * program (PR_SET_PDEATHSIG) even if the program crashes before th_redis_stop. */
+TH_UNUSED static int th_redis_start(th_redis_t *r, const char *const *extra, char *why,
+                                    size_t whylen)
+{
+    const char *server = th_redis_server();
+    memset(r, 0, sizeof(*r));
+    if (access(server, X_OK) != 0) {
+        snprintf(why, whylen,
+                 "redis-server not found at %s: install redis-server (tools/deps.sh) or set "
+                 "PL_REDIS_SERVER to its path",
+                 server);
+        return -1;
+    }
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int port = th_free_port();
+        char portarg[16], dir[256], log[300];
+        snprintf(portarg, sizeof(portarg), "%d", port);
+        snprintf(dir, sizeof(dir), "%s", th_path(portarg));
+        mkdir(dir, 0700);
+        snprintf(log, sizeof(log), "%s/log", dir);
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0)
+            break;
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(127);
+            FILE *out = fopen(log, "w");
+            if (out != NULL) {
+                dup2(fileno(out), STDOUT_FILENO);
+                dup2(fileno(out), STDERR_FILENO);
+            }
+            const char *argv[32] = {
+                server,         "--port", portarg, "--bind", "127.0.0.1",   "--save", "",
+                "--appendonly", "no",     "--dir", dir,      "--daemonize", "no"};
+            int n = 13;
+            for (int i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+                argv[n++] = extra[i];
+            execv(server, (char *const *)argv);
+            _exit(127);
+        }
+        for (int waited = 0; waited < 10000; waited += 20) {
+            int status;
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break; /* exited: the port was taken meanwhile, or it cannot run at all */
+            if (th_redis_answers(port)) {
+                r->pid = pid;
+                r->port = port;
+                snprintf(r->spec, sizeof(r->spec), "redis://127.0.0.1:%d", port);
+                return 0;
+            }
+            usleep(20000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        /* The log goes with the temporary directory: quote its start. */
+        char said[200] = "";
+        FILE *f = fopen(log, "r");
+        if (f != NULL) {
+            size_t n = fread(said, 1, sizeof(said) - 1, f);
+            said[n] = '\0';
+            fclose(f);
+        }
+        snprintf(why, whylen, "%s did not start on port %d; it said: %s", server, port, said);
+    }
+    return -1;
+}
+
+/* Kills the server (SIGKILL: as abrupt as a crash) and waits for it; no-op when not running. */
+TH_UNUSED static void th_redis_stop(th_redis_t *r)
+{
+    if (r->pid > 0) {
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, NULL, 0);
+    }
+    r->pid = 0;
 }
 
 #endif

@@ -1,7 +1,9 @@
-/* The SQLite store under several processes: writers racing on one customer lose no update
- * (compare-and-swap plus retry), two processes meeting the same new channel user make one
- * customer of them, and a writer killed at any moment loses no save it had been told was
- * done, and leaves a file that passes SQLite's integrity check. */
+/* The SQLite and Redis stores under several processes: writers racing on one customer lose no
+ * update (compare-and-swap plus retry), two processes meeting the same new channel user make
+ * one customer of them; and with SQLite, a writer killed at any moment loses no save it had
+ * been told was done, and leaves a file that passes SQLite's integrity check. Each process
+ * opens its own store: its own SQLite connection, or its own connection to the test's
+ * redis-server. */
 #include "test_helpers.h"
 
 #include "base/error.h"
@@ -24,6 +26,23 @@ static char spec[300];
 static void fresh_db(void)
 {
     snprintf(spec, sizeof(spec), "%s", th_db_fresh());
+}
+
+/* The test's redis-server, or why it is missing. */
+static th_redis_t redis;
+static char redis_missing[512];
+
+/* Points spec at an empty store: "sqlite" a new scratch file, "redis/N" database N of the
+ * test's Redis (each test gets a database of its own, so nothing needs flushing). */
+static void fresh_store(const char *kind)
+{
+    if (strcmp(kind, "sqlite") == 0) {
+        fresh_db();
+        return;
+    }
+    if (redis.pid <= 0)
+        fail_msg("the Redis store cannot be tested: %s", redis_missing);
+    snprintf(spec, sizeof(spec), "%s%s", redis.spec, kind + strlen("redis"));
 }
 
 /* Reads the counter document ("N") or 0 when there is none. */
@@ -83,9 +102,8 @@ static void writer(int n, int start)
 
 static void racing_writers_lose_no_update(void **state)
 {
-    (void)state;
     enum { WRITERS = 2, EACH = 1000 };
-    fresh_db();
+    fresh_store(*state);
     pl_store_t *s;
     assert_int_equal(pl_store_open(spec, &s, NULL, 0), 0); /* schema made before the race */
     int start[2];
@@ -116,9 +134,8 @@ static void racing_writers_lose_no_update(void **state)
 
 static void new_users_met_twice_at_once_are_one_customer(void **state)
 {
-    (void)state;
     enum { USERS = 200 };
-    fresh_db();
+    fresh_store(*state);
     pl_runtime_t *rt = th_runtime("race.yaml", TH_BUDGET_BOT);
     int start[2];
     assert_int_equal(pipe(start), 0);
@@ -290,15 +307,26 @@ static void killed_writer_loses_no_acknowledged_save(void **state)
     }
 }
 
+/* A test run on one kind of store, named with it. */
+#define ON(kind, f)                                                                                \
+    {                                                                                              \
+        .name = #f " (" kind ")", .test_func = f, .initial_state = kind                            \
+    }
+
 int main(void)
 {
+    if (th_redis_start(&redis, NULL, redis_missing, sizeof(redis_missing)) != 0)
+        redis.pid = 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(racing_writers_lose_no_update),
+        ON("sqlite", racing_writers_lose_no_update),
+        ON("redis/1", racing_writers_lose_no_update),
         cmocka_unit_test(processes_opening_a_new_file_at_once_all_succeed),
-        cmocka_unit_test(new_users_met_twice_at_once_are_one_customer),
+        ON("sqlite", new_users_met_twice_at_once_are_one_customer),
+        ON("redis/2", new_users_met_twice_at_once_are_one_customer),
         cmocka_unit_test(killed_writer_loses_no_acknowledged_save),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     fresh_db();
+    th_redis_stop(&redis);
     return failed;
 }

@@ -28,7 +28,7 @@ static const char help[] =
     "marks. Prints nanoseconds per byte for each size: equal figures mean linear time.\n"
     "\n"
     "  --seconds N  how long to run turns (default 3)\n"
-    "  --store SPEC run turns through a store: memory or sqlite:PATH\n"
+    "  --store SPEC run turns through a store: memory, sqlite:PATH or redis://HOST[:PORT][/DB]\n"
     "  --json       print the figures as JSON\n"
     "  -h, --help   show this help\n";
 

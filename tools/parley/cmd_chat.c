@@ -22,8 +22,9 @@ static const char help[] =
     "\n"
     "  --channel NAME  the channel to pretend to be on (default: web)\n"
     "  --store SPEC    where customer state is kept: memory (default; gone when chat ends)\n"
-    "                  or sqlite:PATH (created on first use; a later chat with the same\n"
-    "                  --user continues where this one stopped)\n"
+    "                  sqlite:PATH (created on first use; a later chat with the same\n"
+    "                  --user continues where this one stopped) or redis://HOST[:PORT][/DB]\n"
+    "                  (password in PARLEY_REDIS_PASSWORD)\n"
     "  --user ID       who you are on the channel (default: local)\n"
     "  --jwt-secret-file PATH\n"
     "                  the secret (32 bytes or more) the site's login signs identity tokens\n"
@@ -285,7 +286,8 @@ int pl_cmd_chat(int argc, char **argv)
         } else if (optopt == 'c') {
             return pl_cli_usage_error("chat", "--channel needs a value: web, app or voice");
         } else if (optopt == 's') {
-            return pl_cli_usage_error("chat", "--store needs a value: memory or sqlite:PATH");
+            return pl_cli_usage_error("chat", "--store needs a value: memory, sqlite:PATH or "
+                                              "redis://HOST[:PORT][/DB]");
         } else if (optopt == 'u') {
             return pl_cli_usage_error("chat", "--user needs a value");
         } else if (optopt == 'k') {
