@@ -205,6 +205,10 @@ check serve-short-secret 2 'identity secret must be 32 to' -- env PARLEY_JWT_SEC
 check serve-config-unknown-key 2 "serve-bad.yaml:2:1: error: unknown setting" -- "$parley" serve --config "$state_dir/serve-bad.yaml" "$bot"
 check serve-config-bad-limit 2 'the rate limit must be 1 to 100 messages' -- "$parley" serve --config "$state_dir/serve-bad-limit.yaml" "$bot"
 check serve-broken-bot 1 'has errors' -- "$parley" serve tests/fixtures/bad/unknown-intent-trigger.yaml --store memory --listen 127.0.0.1:0
+printf 'store: redis://127.0.0.1:1\nredis_password: s3cret-in-file\nbots: [%s]\n' "$PWD/$bot" >"$state_dir/serve-redis.yaml"
+check serve-config-redis-password 1 'cannot open the store redis://127\.0\.0\.1:1: redis 127\.0\.0\.1:1: cannot connect' \
+  -- "$parley" serve --config "$state_dir/serve-redis.yaml"
+check serve-redis-password-not-shown 0 '^0$' -- bash -c '"$1" serve --config "$2" 2>&1 | grep -c s3cret-in-file || true' _ "$parley" "$state_dir/serve-redis.yaml"
 # from the configuration file alone; SIGTERM after a second must end it cleanly (status 0)
 check serve-config-starts-and-stops 0 '^parley serve: listening on http://127\.0\.0\.1:[0-9]+$' \
   -- timeout --preserve-status -s TERM 1 "$parley" serve --config "$state_dir/serve.yaml"

@@ -31,7 +31,8 @@ static const char help[] =
     "                         calls still wait for Redis: the event-loop version comes next)\n"
     "  --config FILE          a YAML file with the same settings: listen, store, bots,\n"
     "                         origins, jwt_secret_file (or jwt_secret), www, demo,\n"
-    "                         log_level, limits: {rate_limit, idle_timeout} (paths in it\n"
+    "                         log_level, limits: {rate_limit, idle_timeout},\n"
+    "                         redis_password (paths in it\n"
     "                         are relative to the file); options given here win\n"
     "  --origin URL           a web page origin allowed to open the WebSocket, exactly as\n"
     "                         browsers send it (repeatable; default: this server's own)\n"
@@ -59,7 +60,7 @@ static const char help[] =
 
 typedef struct {
     char *listen, *store, *secret_file, *secret, *www, *log_level, *rate, *idle;
-    char *voice_cache, *voice_ca;
+    char *voice_cache, *voice_ca, *redis_password;
     char *bots[MAX_LIST], *origins[MAX_LIST], *skills[MAX_LIST];
     size_t nbots, norigins, nskills;
     int voice_insecure;
@@ -147,7 +148,7 @@ static int read_config(const char *path, settings_t *cfg)
 {
     static const char *const keys[] = {"listen",    "store",      "bots",  "origins",
                                        "jwt_secret_file", "jwt_secret", "www", "demo",
-                                       "log_level", "limits",     "voice"};
+                                       "log_level", "limits",     "voice", "redis_password"};
     pl_diags_t d;
     pl_diags_init(&d);
     pl_ydoc_t doc;
@@ -167,8 +168,8 @@ static int read_config(const char *path, settings_t *cfg)
             j++;
         if (j == sizeof(keys) / sizeof(keys[0])) {
             rc = config_error(k, "unknown setting; use listen, store, bots, origins, "
-                                 "jwt_secret_file, jwt_secret, www, demo, log_level, limits or "
-                                 "voice");
+                                 "jwt_secret_file, jwt_secret, www, demo, log_level, limits, "
+                                 "voice or redis_password");
             break;
         }
         if (strcmp(k->str, "limits") == 0) {
@@ -193,6 +194,7 @@ static int read_config(const char *path, settings_t *cfg)
                           : strcmp(k->str, "jwt_secret_file") == 0 ? &cfg->secret_file
                           : strcmp(k->str, "jwt_secret") == 0      ? &cfg->secret
                           : strcmp(k->str, "www") == 0             ? &cfg->www
+                          : strcmp(k->str, "redis_password") == 0  ? &cfg->redis_password
                                                                    : &cfg->log_level;
             if (*slot != NULL)
                 continue; /* the command line wins */
@@ -289,6 +291,9 @@ static void free_settings(settings_t *c)
     free(c->secret);
     free(c->rate);
     free(c->idle);
+    if (c->redis_password != NULL)
+        memset(c->redis_password, 0, strlen(c->redis_password));
+    free(c->redis_password);
     free(c->voice_cache);
     free(c->voice_ca);
     for (size_t i = 0; i < c->nskills; i++)
@@ -406,6 +411,9 @@ int pl_cmd_serve(int argc, char **argv)
     }
     sc.secret = sc.secretlen ? secret : NULL;
     sc.store = cfg.store ? cfg.store : "sqlite:parley-state.db";
+    /* the store reads the Redis password from the environment; the file's wins over none */
+    if (cfg.redis_password != NULL && getenv("PARLEY_REDIS_PASSWORD") == NULL)
+        setenv("PARLEY_REDIS_PASSWORD", cfg.redis_password, 1);
     sc.bots = (const char *const *)cfg.bots;
     sc.nbots = cfg.nbots;
     sc.origins = (const char *const *)cfg.origins;
