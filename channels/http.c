@@ -213,10 +213,9 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
         return respond_error(wsi, c, 429, PL_ERR_RATE_LIMITED, NULL,
                              "too many messages in 10 seconds; wait a moment and try again");
     }
-    /* the app's user is the account: linked (and anything anonymous merged) on first use */
-    int rc = b < 0 ? PL_EINVAL
-                   : pl_sign_in(s->store, "app", user, auth + 7, s->cfg->secret,
-                                s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
+    /* the app's user is the account (the token was verified above): linked on first use */
+    snprintf(account, sizeof(account), "%s%s", PL_ACCOUNT_PREFIX, sub);
+    int rc = b < 0 ? PL_EINVAL : pl_customer_join(s->store, "app", user, account, pl__srv_now_ms());
     cJSON *reply = NULL;
     if (rc == 0)
         rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL, NULL, NULL);

@@ -115,8 +115,6 @@ int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
     pl__hub_push(s, res.customer, res.state, from);
     if (state_msg != NULL)
         *state_msg = pl__hub_state_json(res.customer, res.state);
-    /* a voice reply may send its details to the customer's screen */
-    s->last_turn_waits = cJSON_GetObjectItemCaseSensitive(res.state, "flow") != NULL;
     /* the turn's reply borrows offer titles from the state: whoever reads it keeps it */
     if (state_keep != NULL)
         *state_keep = res.state;

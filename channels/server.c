@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT stop accepting, close every WebSocket with 1001, close the store, exit 0. */
 #include "server_int.h"
 #include "base/error.h"
+#include "voice.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -160,6 +161,7 @@ int pl_server_run(const pl_server_config_t *cfg)
             break;
     }
     lws_context_destroy(s->ctx);
+    pl_voice_trust_release();
     pl__bots_free(s);
     pl_arena_cleanup(&s->scratch);
     pl_store_close(s->store);

@@ -124,7 +124,6 @@ typedef struct pl_server {
     lws_sorted_usec_list_t tick;
     int stopping;
     int64_t stop_at;
-    int last_turn_waits; /* the latest turn left the customer at a question */
 } pl_server_t;
 
 extern volatile sig_atomic_t pl__srv_stop, pl__srv_reload;

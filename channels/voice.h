@@ -21,6 +21,8 @@ int pl_voice_cert_file(const char *url, char name[128], char *why, size_t whylen
  * SHA-256) over the exact body. 0, or -1 with the reason in why. */
 int pl_voice_verify(const pl_voice_trust_t *t, const char *cert_url, const char *signature,
                     const char *body, size_t len, time_t now, char *why, size_t whylen);
+/* Frees the roots and chain kept between requests (at shutdown). */
+void pl_voice_trust_release(void);
 /* The request's timestamp (ISO 8601, UTC) is within 150 seconds of now. 0 or -1. */
 int pl_voice_fresh(const char *timestamp, time_t now, char *why, size_t whylen);
 

@@ -124,8 +124,8 @@ static cJSON *speech(const char *ssml)
 }
 
 /* The response envelope for a turn; screen: the details went to the customer's app. */
-static cJSON *respond(pl_server_t *s, int b, const pl_turn_t *turn, int screen,
-                      int end_session, int session_ended)
+static cJSON *respond(pl_server_t *s, int b, const pl_turn_t *turn, const cJSON *state,
+                      int screen, int end_session, int session_ended)
 {
     cJSON *env = cJSON_CreateObject();
     cJSON_AddStringToObject(env, "version", "1.0");
@@ -141,7 +141,8 @@ static cJSON *respond(pl_server_t *s, int b, const pl_turn_t *turn, int screen,
     if (pl_ssml_render(bot, &turn->reply, &opts, &ssml) == 0)
         cJSON_AddItemToObject(r, "outputSpeech", speech(pl_strbuf_str(&ssml)));
     /* while the bot waits for an answer, the question is asked again after a silence */
-    if (!end_session && s->last_turn_waits && turn->reply.n > 0) {
+    if (!end_session && cJSON_GetObjectItemCaseSensitive(state, "flow") != NULL &&
+        turn->reply.n > 0) {
         pl_reply_t last = {.n = 1};
         last.items[0] = turn->reply.items[turn->reply.n - 1];
         pl_strbuf_t re;
@@ -298,10 +299,10 @@ cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t
     }
     *status = 200;
     int ended = ev.kind == PL_EVENT_SESSION_END;
-    cJSON *resp = respond(s, b, &turn, 0, end_session, ended);
+    cJSON *resp = respond(s, b, &turn, state, 0, end_session, ended);
     if (needs_screen(&turn) && pl__hub_has_screen(s, customer)) {
         /* both wordings first: the screen's turn reuses the memory this reply's text is in */
-        cJSON *sent = respond(s, b, &turn, 1, end_session, ended);
+        cJSON *sent = respond(s, b, &turn, state, 1, end_session, ended);
         if (send_to_screen(s, customer, &ev)) {
             cJSON_Delete(resp);
             resp = sent;

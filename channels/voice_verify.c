@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CERT_HOST "s3.amazonaws.com"
 #define CERT_PATH "/echo.api/"
@@ -66,6 +67,36 @@ int pl_voice_cert_file(const char *url, char name[128], char *why, size_t whylen
     return 0;
 }
 
+/* What was read from disk, kept while the files do not change: the trusted roots (the
+ * system's bundle has ~150 certificates) and the platform's current chain are the same for
+ * every request, so they are parsed once, not per request. */
+static struct {
+    char ca_path[512], chain_path[1024];
+    struct timespec ca_mtime, chain_mtime;
+    X509_STORE *store;
+    X509 *leaf;
+    STACK_OF(X509) *rest;
+} cache;
+
+static int same_file(const char *path, const char *cached, const struct timespec *mtime,
+                     struct timespec *now_mtime)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    *now_mtime = st.st_mtim;
+    return strcmp(path, cached) == 0 && st.st_mtim.tv_sec == mtime->tv_sec &&
+           st.st_mtim.tv_nsec == mtime->tv_nsec;
+}
+
+void pl_voice_trust_release(void)
+{
+    X509_STORE_free(cache.store);
+    X509_free(cache.leaf);
+    sk_X509_pop_free(cache.rest, X509_free);
+    memset(&cache, 0, sizeof(cache));
+}
+
 /* The chain in the PEM file: the signing certificate first, then its intermediates. */
 static int load_chain(const char *path, X509 **leaf, STACK_OF(X509) **rest)
 {
@@ -81,14 +112,34 @@ static int load_chain(const char *path, X509 **leaf, STACK_OF(X509) **rest)
     return *leaf != NULL && *rest != NULL ? 0 : -1;
 }
 
+/* The trusted roots, from the cache or read anew when the file changed. */
+static X509_STORE *roots(const char *trusted_ca)
+{
+    struct timespec mtime;
+    int same = same_file(trusted_ca, cache.ca_path, &cache.ca_mtime, &mtime);
+    if (same > 0)
+        return cache.store;
+    X509_STORE_free(cache.store);
+    cache.store = NULL;
+    cache.ca_path[0] = '\0';
+    X509_STORE *store = same == 0 ? X509_STORE_new() : NULL;
+    if (store == NULL || X509_STORE_load_file(store, trusted_ca) != 1) {
+        X509_STORE_free(store);
+        return NULL;
+    }
+    cache.store = store;
+    cache.ca_mtime = mtime;
+    snprintf(cache.ca_path, sizeof(cache.ca_path), "%s", trusted_ca);
+    return store;
+}
+
 /* The chain verifies up to a root of trusted_ca at time now, and names the platform. */
 static int check_chain(X509 *leaf, STACK_OF(X509) *rest, const char *trusted_ca, time_t now,
                        char *why, size_t whylen)
 {
-    X509_STORE *store = X509_STORE_new();
+    X509_STORE *store = roots(trusted_ca);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    int ok = store != NULL && ctx != NULL && X509_STORE_load_file(store, trusted_ca) == 1 &&
-             X509_STORE_CTX_init(ctx, store, leaf, rest) == 1;
+    int ok = store != NULL && ctx != NULL && X509_STORE_CTX_init(ctx, store, leaf, rest) == 1;
     if (ok) {
         X509_STORE_CTX_set_time(ctx, 0, now);
         ok = X509_verify_cert(ctx) == 1;
@@ -99,7 +150,6 @@ static int check_chain(X509 *leaf, STACK_OF(X509) *rest, const char *trusted_ca,
         fail(why, whylen, "cannot read the trusted roots in %s", trusted_ca);
     }
     X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
     if (ok && X509_check_host(leaf, SIGNER_NAME, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1)
         return fail(why, whylen, "the certificate is not for " SIGNER_NAME);
     return ok ? 0 : -1;
@@ -136,17 +186,28 @@ int pl_voice_verify(const pl_voice_trust_t *t, const char *cert_url, const char 
     if (pl_voice_cert_file(cert_url, name, why, whylen) != 0)
         return -1;
     snprintf(path, sizeof(path), "%s/%s", t->cert_cache, name);
-    X509 *leaf = NULL;
-    STACK_OF(X509) *rest = NULL;
-    int rc = load_chain(path, &leaf, &rest);
+    struct timespec mtime;
+    int same = same_file(path, cache.chain_path, &cache.chain_mtime, &mtime);
+    int rc = same > 0 ? 0 : -1;
+    if (same == 0) { /* another or a changed file: read it, keep it for the next request */
+        X509_free(cache.leaf);
+        sk_X509_pop_free(cache.rest, X509_free);
+        cache.leaf = NULL;
+        cache.rest = NULL;
+        cache.chain_path[0] = '\0';
+        rc = load_chain(path, &cache.leaf, &cache.rest);
+        if (rc == 0) {
+            cache.chain_mtime = mtime;
+            snprintf(cache.chain_path, sizeof(cache.chain_path), "%s", path);
+        }
+    }
     if (rc != 0)
         fail(why, whylen, "the certificate %s is not in the cache %s", name, t->cert_cache);
+    /* the chain is verified every time: the clock moves, a certificate expires */
     if (rc == 0)
-        rc = check_chain(leaf, rest, t->trusted_ca, now, why, whylen);
+        rc = check_chain(cache.leaf, cache.rest, t->trusted_ca, now, why, whylen);
     if (rc == 0)
-        rc = check_signature(leaf, signature, body, len, why, whylen);
-    X509_free(leaf);
-    sk_X509_pop_free(rest, X509_free);
+        rc = check_signature(cache.leaf, signature, body, len, why, whylen);
     return rc;
 }
 

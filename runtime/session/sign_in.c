@@ -198,6 +198,10 @@ int pl_customer_join(pl_store_t *s, const char *channel, const char *user, const
     int rc = pl_store_resolve(s, channel, user, &before);
     if (rc != 0 && rc != PL_ENOTFOUND)
         return rc;
+    if (before != NULL && strcmp(before, customer) == 0) {
+        pl_free(before); /* linked already: nothing to write */
+        return 0;
+    }
     /* Only an anonymous customer is merged; an account, even another one, never is. */
     int anonymous = before != NULL && strcmp(before, customer) != 0 &&
                     strncmp(before, PL_ACCOUNT_PREFIX, strlen(PL_ACCOUNT_PREFIX)) != 0;

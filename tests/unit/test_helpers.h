@@ -308,4 +308,48 @@ TH_UNUSED static void th_redis_stop(th_redis_t *r)
     r->pid = 0;
 }
 
+
+/* A conversation for tests of whole turns: a runtime, the state, a scratch arena and a clock
+ * that starts on 1 January 2026 and moves a minute per message (no fast pace). */
+typedef struct {
+    pl_runtime_t *rt;
+    cJSON *state;
+    pl_arena_t a;
+    pl_turn_t t;
+    int64_t now;
+} th_conv_t;
+
+TH_UNUSED static th_conv_t *th_conv_start(const char *name, const char *bot_text)
+{
+    th_conv_t *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    c->rt = th_runtime(name, bot_text);
+    c->state = cJSON_CreateObject();
+    pl_arena_init(&c->a, 0);
+    c->now = 1767225600000LL;
+    return c;
+}
+
+/* Runs one event on the conversation; the turn must succeed. */
+TH_UNUSED static void th_conv_event(th_conv_t *c, const pl_event_t *ev)
+{
+    pl_arena_reset(&c->a);
+    assert_int_equal(pl_runtime_turn(c->rt, &c->state, ev, &c->a, &c->t), 0);
+}
+
+TH_UNUSED static void th_conv_say(th_conv_t *c, pl_channel_t ch, const char *text)
+{
+    c->now += 60000;
+    pl_event_t ev = {.text = text, .len = strlen(text), .channel = ch, .now_ms = c->now};
+    th_conv_event(c, &ev);
+}
+
+TH_UNUSED static void th_conv_stop(th_conv_t *c)
+{
+    pl_runtime_unref(c->rt);
+    cJSON_Delete(c->state);
+    pl_arena_cleanup(&c->a);
+    free(c);
+}
+
 #endif

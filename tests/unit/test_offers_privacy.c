@@ -47,51 +47,28 @@
 static const char bot_v1[] = OFFER_BOT("500", "City bike");
 static const char bot_v2[] = OFFER_BOT("650", "City bike 2027"); /* edited later */
 
-typedef struct {
-    pl_runtime_t *rt;
-    cJSON *state;
-    pl_arena_t a;
-    pl_turn_t t;
-    int64_t now;
-} conv_t;
+typedef th_conv_t conv_t;
 
 static conv_t *start(void)
 {
-    conv_t *c = calloc(1, sizeof(*c));
-    c->rt = th_runtime("offers.yaml", bot_v1);
-    c->state = cJSON_CreateObject();
-    pl_arena_init(&c->a, 0);
-    c->now = T0;
-    return c;
+    return th_conv_start("offers.yaml", bot_v1);
 }
 
 static void stop(conv_t *c)
 {
-    pl_runtime_unref(c->rt);
-    cJSON_Delete(c->state);
-    pl_arena_cleanup(&c->a);
-    free(c);
-}
-
-static void run_event(conv_t *c, const pl_event_t *ev)
-{
-    pl_arena_reset(&c->a);
-    int rc = pl_runtime_turn(c->rt, &c->state, ev, &c->a, &c->t);
-    assert_int_equal(rc, 0);
+    th_conv_stop(c);
 }
 
 static void say(conv_t *c, pl_channel_t ch, const char *text)
 {
-    c->now += 60000;
-    pl_event_t ev = {.text = text, .len = strlen(text), .channel = ch, .now_ms = c->now};
-    run_event(c, &ev);
+    th_conv_say(c, ch, text);
 }
 
 static void press(conv_t *c, pl_channel_t ch, pl_event_kind_t kind, const char *offer)
 {
     c->now += 60000;
     pl_event_t ev = {.kind = kind, .text = "", .channel = ch, .now_ms = c->now, .offer = offer};
-    run_event(c, &ev);
+    th_conv_event(c, &ev);
 }
 
 /* The offer ids the last reply presented, space-separated ("" when none). */

@@ -193,45 +193,21 @@ static void signals_of_length_pace_channel_and_returning(void **state)
     pl_bot_free(bot);
 }
 
-typedef struct {
-    pl_runtime_t *rt;
-    cJSON *state;
-    pl_arena_t a;
-    pl_turn_t t;
-    int64_t now;
-} conv_t;
+typedef th_conv_t conv_t;
 
 static conv_t *start(const char *bot_text)
 {
-    conv_t *c = calloc(1, sizeof(*c));
-    const char *path = th_write("persona.yaml", bot_text);
-    pl_diags_t d;
-    pl_diags_init(&d);
-    int rc = pl_runtime_load(path, &d, &c->rt);
-    pl_diags_print(&d, stderr);
-    pl_diags_cleanup(&d);
-    assert_int_equal(rc, 0);
-    c->state = cJSON_CreateObject();
-    pl_arena_init(&c->a, 0);
-    c->now = 1767225600000LL;
-    return c;
+    return th_conv_start("persona.yaml", bot_text);
 }
 
 static void say(conv_t *c, const char *text)
 {
-    pl_arena_reset(&c->a);
-    c->now += 60000; /* a minute between messages: no fast pace */
-    pl_event_t ev = {
-        .text = text, .len = strlen(text), .channel = PL_CHANNEL_WEB, .now_ms = c->now};
-    assert_int_equal(pl_runtime_turn(c->rt, &c->state, &ev, &c->a, &c->t), 0);
+    th_conv_say(c, PL_CHANNEL_WEB, text);
 }
 
 static void stop(conv_t *c)
 {
-    cJSON_Delete(c->state);
-    pl_arena_cleanup(&c->a);
-    pl_runtime_unref(c->rt);
-    free(c);
+    th_conv_stop(c);
 }
 
 static const char *persona_of(const conv_t *c)

@@ -244,13 +244,19 @@ def verification(srv):
     check(st == 200, "host in capitals and port 443 are the same URL")
 
 
-async def cross_channel(srv):
-    token = token_for("voice-cross")
+async def web_signed_in(srv, token, client_id):
+    """A web widget connection signed in with token, past its hello (capabilities, state)."""
     ws = await websockets.connect(f"ws://127.0.0.1:{srv.port}/v1/ws", subprotocols=["parley.v1"],
                                   origin=f"http://127.0.0.1:{srv.port}")
-    await ws.send(json.dumps({"type": "hello", "v": 1, "channel": "web", "client_id": "voice-cross-web-0001",
+    await ws.send(json.dumps({"type": "hello", "v": 1, "channel": "web", "client_id": client_id,
                               "locale": "en", "token": token}))
     await ws.recv(), await ws.recv()
+    return ws
+
+
+async def cross_channel(srv):
+    token = token_for("voice-cross")
+    ws = await web_signed_in(srv, token, "voice-cross-web-0001")
     await ws.send(json.dumps({"type": "message", "id": "m1", "text": "I want a camera for travel, budget 900 euros"}))
     reply = json.loads(await ws.recv())
     offer = [m["offer"] for m in reply["messages"] if m["type"] == "offer"][0]
@@ -296,11 +302,7 @@ async def link_by_voice(srv):
     """A voice assistant without account linking is linked with a code from the web, said in
     words as a voice platform may transcribe it."""
     token = token_for("voice-link")
-    ws = await websockets.connect(f"ws://127.0.0.1:{srv.port}/v1/ws", subprotocols=["parley.v1"],
-                                  origin=f"http://127.0.0.1:{srv.port}")
-    await ws.send(json.dumps({"type": "hello", "v": 1, "channel": "web", "client_id": "voice-link-web-00001",
-                              "locale": "en", "token": token}))
-    await ws.recv(), await ws.recv()
+    ws = await web_signed_in(srv, token, "voice-link-web-00001")
     await ws.send(json.dumps({"type": "message", "id": "l1", "text": "link my voice assistant"}))
     reply = json.loads(await ws.recv())
     text = " ".join(m["text"] for m in reply["messages"])
