@@ -141,6 +141,12 @@ class Server:
         with sqlite3.connect(self.db) as c:
             return c.execute("SELECT COALESCE(SUM(version), 0), COUNT(*) FROM customers").fetchone()
 
+    def voice_cursors(self):
+        """How many stored customers wait at a question on the voice channel."""
+        with sqlite3.connect(self.db) as c:
+            docs = [json.loads(d) for (d,) in c.execute("SELECT doc FROM customers")]
+        return sum(1 for d in docs if "voice" in (d.get("cursors") or {}))
+
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
         code = self.p.wait(timeout=10)
@@ -199,6 +205,11 @@ def conversations(srv):
           "stop says goodbye and ends the session")
     st, r = srv.post(envelope("user-en", {"type": "SessionEndedRequest", "reason": "USER_INITIATED"}))
     check(st == 200 and r["response"] == {}, f"session end: an empty response ({r})")
+    waiting = srv.voice_cursors()
+    srv.post(envelope("user-ended", free_text("I am looking for a camera")))
+    check(srv.voice_cursors() == waiting + 1, "a question by voice waits in the voice cursor")
+    srv.post(envelope("user-ended", {"type": "SessionEndedRequest", "reason": "EXCEEDED_MAX_REPROMPTS"}))
+    check(srv.voice_cursors() == waiting, "session end closes the voice cursor")
     # German, with the skill's own intent mapped back by name and its slot values as words
     st, r = srv.post(envelope("user-de", {"type": "LaunchRequest"}, locale="de-DE", new=True))
     check(st == 200 and "automatisch" in spoken(r), f"de launch ({spoken(r)[:100]!r})")
