@@ -1,6 +1,8 @@
-/* parley serve's event loop (see server.h): one libwebsockets context on one port, the
- * store, the bots; a tick every 250 ms for reloads and the shutdown; SIGHUP reloads,
- * SIGTERM/SIGINT stop accepting, close every WebSocket with 1001, close the store, exit 0. */
+/* parley serve's event loop (see server.h): one libuv loop carrying one libwebsockets context
+ * on one port (and, with the Redis store, hiredis' connections: nothing waits for Redis on this
+ * thread), the store, the bots; a tick every 250 ms for reloads and the shutdown; SIGHUP
+ * reloads, SIGTERM/SIGINT stop accepting, close every WebSocket with 1001, close the store,
+ * exit 0. */
 #include "server_int.h"
 #include "base/error.h"
 #include "voice.h"
@@ -9,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
 volatile sig_atomic_t pl__srv_stop, pl__srv_reload;
@@ -77,6 +80,12 @@ static void tick(lws_sorted_usec_list_t *sul)
     pl_server_t *s = lws_container_of(sul, pl_server_t, tick);
     if (pl__srv_stop && !s->stopping)
         begin_shutdown(s);
+    if (s->stopping && (s->conns == NULL || pl__srv_now_ms() - s->stop_at > SHUTDOWN_GRACE_MS)) {
+        /* the first step of destroying the context, inside the loop: libwebsockets closes its
+         * handles as the loop runs on, and uv_run returns when none is left */
+        lws_context_destroy(s->ctx);
+        return;
+    }
     if (!s->stopping) {
         int force = pl__srv_reload;
         pl__srv_reload = 0;
@@ -85,6 +94,21 @@ static void tick(lws_sorted_usec_list_t *sul)
         pl__bots_check(s, force);
     }
     lws_sul_schedule(s->ctx, 0, &s->tick, tick, TICK_US);
+}
+
+/* Finishes destroying the context (it sets s->ctx to NULL once it is gone), runs the loop
+ * until every handle has closed, then closes the loop. */
+static void close_loop(pl_server_t *s)
+{
+    if (!s->loop_open)
+        return;
+    for (int i = 0; i < 1000 && s->ctx != NULL; i++) {
+        lws_context_destroy(s->ctx);
+        uv_run(&s->loop, UV_RUN_NOWAIT);
+    }
+    for (int i = 0; i < 1000 && uv_loop_close(&s->loop) == UV_EBUSY; i++)
+        uv_run(&s->loop, UV_RUN_NOWAIT);
+    s->loop_open = 0;
 }
 
 /* "127.0.0.1" binds only there: with IPv6 on, libwebsockets 4.1 would listen on every
@@ -98,7 +122,11 @@ static struct lws_context *make_context(pl_server_t *s)
     info.iface = cfg->host;
     info.protocols = protocols;
     info.user = s;
-    info.options = 0;
+    /* libwebsockets runs on our libuv loop, which other libraries (hiredis) share */
+    info.options = LWS_SERVER_OPTION_LIBUV;
+    void *loops[1] = {&s->loop};
+    info.foreign_loops = loops;
+    info.pcontext = &s->ctx; /* set to NULL when the context is gone */
     if (strchr(cfg->host, ':') == NULL)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 10;
@@ -113,7 +141,7 @@ int pl_server_run(const pl_server_config_t *cfg)
     pl_server_t *s = &srv;
     memset(s, 0, sizeof(*s));
     s->cfg = cfg;
-    lws_set_log_level(cfg->log_level >= PL_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
+    lws_set_log_level(getenv("PL_LWSDBG") ? 0xfff : cfg->log_level >= PL_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
     char err[256] = "";
     int rc = pl_store_open(cfg->store, &s->store, err, sizeof(err));
     if (rc != 0) {
@@ -124,14 +152,21 @@ int pl_server_run(const pl_server_config_t *cfg)
     rc = pl__bots_load(s);
     if (rc == 0) {
         pl_arena_init(&s->scratch, 64 * 1024);
-        s->ctx = make_context(s);
-        if (s->ctx == NULL) {
+        if (uv_loop_init(&s->loop) != 0) {
+            pl__srv_log(s, PL_LOG_ERROR, "cannot start the event loop");
+            rc = PL_EIO;
+        } else {
+            s->loop_open = 1;
+            s->ctx = make_context(s);
+        }
+        if (rc == 0 && s->ctx == NULL) {
             pl__srv_log(s, PL_LOG_ERROR, "cannot listen on %s port %d (in use, or not an address of "
                         "this machine?)", cfg->host, cfg->port);
             rc = PL_EIO;
         }
     }
     if (rc != 0) {
+        close_loop(s);
         pl__bots_free(s);
         pl_store_close(s->store);
         return rc;
@@ -155,12 +190,8 @@ int pl_server_run(const pl_server_config_t *cfg)
     fprintf(stdout, "parley serve: listening on http://%s%s%s:%d\n", v6 ? "[" : "", cfg->host,
             v6 ? "]" : "", port);
     fflush(stdout);
-    while (lws_service(s->ctx, 0) >= 0) {
-        if (s->stopping && (s->conns == NULL ||
-                            pl__srv_now_ms() - s->stop_at > SHUTDOWN_GRACE_MS))
-            break;
-    }
-    lws_context_destroy(s->ctx);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    close_loop(s);
     pl_voice_trust_release();
     pl__bots_free(s);
     pl_arena_cleanup(&s->scratch);

@@ -9,6 +9,7 @@
 #include "session/session.h"
 
 #include <libwebsockets.h>
+#include <uv.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -108,6 +109,8 @@ typedef struct pl_conn {
 
 typedef struct pl_server {
     const pl_server_config_t *cfg;
+    uv_loop_t loop;
+    int loop_open;
     struct lws_context *ctx;
     pl_store_t *store;
     pl_srv_bots_t bots;

@@ -421,7 +421,11 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             const char *w = c->close_code == LWS_CLOSE_STATUS_GOINGAWAY ? why[0] : why[1];
             lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)w,
                              strlen(w));
-            return -1;
+            /* Not by returning -1: Debian's libwebsockets 4.1.6 on libuv then closes a second
+             * time (a debug check) and the close frame is lost. This starts the same polite
+             * close (frame, then the peer's answer) directly; the wsi stays until it ends. */
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+            return 0;
         }
         return 0;
     }

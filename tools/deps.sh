@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libyaml-dev libutf8proc-dev libcjson-dev libwebsockets-dev libcmocka-dev
-  libsqlite3-dev libssl-dev libstemmer-dev libhiredis-dev
+  libsqlite3-dev libssl-dev libstemmer-dev libhiredis-dev libuv1-dev
+  libwebsockets-evlib-uv # libwebsockets on the libuv loop that hiredis shares
   redis-server # the Redis store's tests start their own
   openssl # the command: tests sign identity tokens with it
 )
