@@ -14,11 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Keeps a response for the writeable callback (takes body, malloc'd). */
-static int respond(struct lws *wsi, pl_conn_t *c, int status, const char *ctype, char *body,
-                   size_t len)
+/* Keeps a response for the writeable callback (takes body, malloc'd). A connection that went
+ * while its task waited for the store gets nothing. */
+static int respond(pl_conn_t *c, int status, const char *ctype, char *body, size_t len)
 {
-    if (c->responded) {
+    struct lws *wsi = c->wsi;
+    if (c->responded || wsi == NULL) {
         free(body);
         return 0;
     }
@@ -37,17 +38,17 @@ static int respond(struct lws *wsi, pl_conn_t *c, int status, const char *ctype,
     return 0;
 }
 
-static int respond_json(struct lws *wsi, pl_conn_t *c, int status, cJSON *o)
+static int respond_json(pl_conn_t *c, int status, cJSON *o)
 {
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (text == NULL)
         return 1;
-    return respond(wsi, c, status, "application/json", text, strlen(text));
+    return respond(c, status, "application/json", text, strlen(text));
 }
 
-static int respond_error(struct lws *wsi, pl_conn_t *c, int status, pl_srv_err_t e,
-                         const char *code, const char *message)
+static int respond_error(pl_conn_t *c, int status, pl_srv_err_t e, const char *code,
+                         const char *message)
 {
     if (e < PL_ERR_COUNT)
         c->srv->metrics.errors[e]++;
@@ -55,7 +56,7 @@ static int respond_error(struct lws *wsi, pl_conn_t *c, int status, pl_srv_err_t
     cJSON_AddStringToObject(o, "type", "error");
     cJSON_AddStringToObject(o, "code", code ? code : pl__err_code(e));
     cJSON_AddStringToObject(o, "message", message);
-    return respond_json(wsi, c, status, o);
+    return respond_json(c, status, o);
 }
 
 static const char *mime_of(const char *path)
@@ -85,7 +86,7 @@ static int serve_static(struct lws *wsi, pl_conn_t *c, const char *uri)
     struct stat st;
     snprintf(path, sizeof(path), "%s/%s", c->srv->cfg->www, name);
     if (!plain || mime == NULL || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such page");
+        return respond_error(c, 404, PL_ERR_COUNT, "not_found", "no such page");
     int n = lws_serve_http_file(wsi, path, mime, NULL, 0);
     if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
         return -1;
@@ -100,15 +101,15 @@ static int capabilities(struct lws *wsi, pl_conn_t *c)
     const char *bot = lws_get_urlarg_by_name(wsi, "bot=", bbuf, sizeof(bbuf));
     pl_channel_t ch;
     if (channel == NULL || pl_channel_parse(channel, &ch) != 0)
-        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL,
+        return respond_error(c, 400, PL_ERR_BAD_REQUEST, NULL,
                              "give ?channel=web, app or voice");
     int b = pl__bots_pick(c->srv, bot, NULL);
     if (b < 0)
-        return respond_error(wsi, c, 404, PL_ERR_BAD_REQUEST, NULL, "no bot with that id");
-    return respond_json(wsi, c, 200, pl_manifest_json(pl_runtime_bot(c->srv->bots.items[b].rt), ch));
+        return respond_error(c, 404, PL_ERR_BAD_REQUEST, NULL, "no bot with that id");
+    return respond_json(c, 200, pl_manifest_json(pl_runtime_bot(c->srv->bots.items[b].rt), ch));
 }
 
-static int healthz(struct lws *wsi, pl_conn_t *c)
+static int healthz(pl_conn_t *c)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *bots = cJSON_AddArrayToObject(o, "bots");
@@ -116,7 +117,7 @@ static int healthz(struct lws *wsi, pl_conn_t *c)
     for (size_t i = 0; i < c->srv->bots.n; i++)
         cJSON_AddItemToArray(bots,
                              cJSON_CreateString(pl_runtime_bot(c->srv->bots.items[i].rt)->id));
-    return respond_json(wsi, c, c->srv->stopping ? 503 : 200, o);
+    return respond_json(c, c->srv->stopping ? 503 : 200, o);
 }
 
 static int demo_token(struct lws *wsi, pl_conn_t *c)
@@ -129,16 +130,16 @@ static int demo_token(struct lws *wsi, pl_conn_t *c)
         ok = (sub[i] >= 'a' && sub[i] <= 'z') || (sub[i] >= 'A' && sub[i] <= 'Z') ||
              (sub[i] >= '0' && sub[i] <= '9') || sub[i] == '_' || sub[i] == '-';
     if (!ok)
-        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL,
+        return respond_error(c, 400, PL_ERR_BAD_REQUEST, NULL,
                              "give ?sub=NAME: 1 to 64 of A-Z a-z 0-9 _ -");
     char token[1024];
     const pl_server_config_t *cfg = c->srv->cfg;
     if (pl_jwt_sign(sub, (time_t)(pl__srv_now_ms() / 1000 + 3600), cfg->secret, cfg->secretlen,
                     token, sizeof(token)) != 0)
-        return respond_error(wsi, c, 500, PL_ERR_COUNT, "internal", "could not sign a token");
+        return respond_error(c, 500, PL_ERR_COUNT, "internal", "could not sign a token");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "token", token);
-    return respond_json(wsi, c, 200, o);
+    return respond_json(c, 200, o);
 }
 
 /* The app's limit: rate_messages turns per 10 s per app user, counted in a small table (users that
@@ -161,12 +162,14 @@ static int app_rate_limited(pl_server_t *s, const char *user)
     return 0;
 }
 
-/* POST /v1/app/messages, once the body is complete. */
-static int app_message(struct lws *wsi, pl_conn_t *c)
+/* POST /v1/app/messages, once the body is complete, in its task. */
+static int app_message(pl_task_t *t)
 {
+    pl_conn_t *c = t->conn;
+    struct lws *wsi = c->wsi; /* its headers are read before anything waits */
     pl_server_t *s = c->srv;
     if (c->body_too_large)
-        return respond_error(wsi, c, 413, PL_ERR_TOO_LARGE, "too_large", "the body is over 64 KiB");
+        return respond_error(c, 413, PL_ERR_TOO_LARGE, "too_large", "the body is over 64 KiB");
     char auth[PL_JWT_MAX_TOKEN + 32] = "", sub[PL_JWT_MAX_SUB + 1], why[160] = "";
     int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
     if (n <= 7 || strncmp(auth, "Bearer ", 7) != 0 || s->cfg->secret == NULL ||
@@ -175,14 +178,14 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
                       sizeof(why)) != 0) {
         if (why[0])
             pl__srv_log(s, PL_LOG_INFO, "app token refused: %s", why);
-        return respond_error(wsi, c, 401, PL_ERR_BAD_TOKEN, NULL,
+        return respond_error(c, 401, PL_ERR_BAD_TOKEN, NULL,
                              "send 'Authorization: Bearer <token>' with a valid identity token");
     }
     pl_srv_err_t err;
     char msg[96];
     cJSON *m = pl__json_parse(c->body ? c->body : "", c->bodylen, &err, msg, sizeof(msg));
     if (m == NULL)
-        return respond_error(wsi, c, 400, err, NULL, msg);
+        return respond_error(c, 400, err, NULL, msg);
     const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "text"));
     const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "action"));
     const char *offer = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "offer"));
@@ -200,7 +203,7 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
         ev.offer = offer;
     } else {
         cJSON_Delete(m);
-        return respond_error(wsi, c, 400, text ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST, NULL,
+        return respond_error(c, 400, text ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST, NULL,
                              text ? "the text is longer than 4096 bytes"
                                   : "send {\"text\": ...} or {\"action\": \"accept_offer\", "
                                     "\"offer\": ...}");
@@ -210,7 +213,7 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
     snprintf(user, sizeof(user), "app:%s", sub);
     if (app_rate_limited(s, user)) {
         cJSON_Delete(m);
-        return respond_error(wsi, c, 429, PL_ERR_RATE_LIMITED, NULL,
+        return respond_error(c, 429, PL_ERR_RATE_LIMITED, NULL,
                              "too many messages in 10 seconds; wait a moment and try again");
     }
     /* the app's user is the account (the token was verified above): linked on first use */
@@ -218,18 +221,34 @@ static int app_message(struct lws *wsi, pl_conn_t *c)
     int rc = b < 0 ? PL_EINVAL : pl_customer_join(s->store, "app", user, account, pl__srv_now_ms());
     cJSON *reply = NULL;
     if (rc == 0)
-        rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL, NULL, NULL);
+        rc = pl__hub_turn(s, b, user, &ev, NULL, t, customer, &reply, NULL, NULL, NULL);
     cJSON_Delete(m);
     if (b < 0)
-        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "unknown 'bot'");
+        return respond_error(c, 400, PL_ERR_BAD_REQUEST, NULL, "unknown 'bot'");
     if (rc == PL_EINVAL || rc == PL_ELIMIT)
-        return respond_error(wsi, c, 400, PL_ERR_BAD_REQUEST, NULL, "the message cannot be taken");
+        return respond_error(c, 400, PL_ERR_BAD_REQUEST, NULL, "the message cannot be taken");
     if (rc != 0) {
         pl__srv_log(s, PL_LOG_ERROR, "an app turn failed: %s", pl_strerror(rc));
-        return respond_error(wsi, c, 503, PL_ERR_UNAVAILABLE, NULL,
+        return respond_error(c, 503, PL_ERR_UNAVAILABLE, NULL,
                              "please try again in a moment; nothing was changed");
     }
-    return respond_json(wsi, c, 200, reply);
+    return respond_json(c, 200, reply);
+}
+
+/* A response that could not be started ends the connection. */
+static void app_task(pl_task_t *t)
+{
+    if (app_message(t) != 0 && t->conn->wsi != NULL)
+        lws_set_timeout(t->conn->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void voice_task(pl_task_t *t)
+{
+    pl_conn_t *c = t->conn;
+    int status;
+    cJSON *o = pl__voice_alexa(t, c->body ? c->body : "", c->bodylen, &status);
+    if (respond_json(c, status, o) != 0 && c->wsi != NULL)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static int on_request(struct lws *wsi, pl_conn_t *c, const char *uri)
@@ -238,30 +257,30 @@ static int on_request(struct lws *wsi, pl_conn_t *c, const char *uri)
     if (c->post) {
         c->body_too_large = 1; /* until it is known to fit: nothing is kept */
         if (strcmp(uri, "/v1/app/messages") != 0 && strcmp(uri, "/v1/voice/alexa") != 0)
-            return respond_error(wsi, c, 404, PL_ERR_COUNT, "not_found", "no such endpoint");
+            return respond_error(c, 404, PL_ERR_COUNT, "not_found", "no such endpoint");
         char len[32] = "";
         if (lws_hdr_copy(wsi, len, sizeof(len), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
-            return respond_error(wsi, c, 411, PL_ERR_BAD_REQUEST, NULL,
+            return respond_error(c, 411, PL_ERR_BAD_REQUEST, NULL,
                                  "send the body with a Content-Length");
         if (atoll(len) > PL_SRV_MAX_FRAME)
-            return respond_error(wsi, c, 413, PL_ERR_TOO_LARGE, "too_large",
+            return respond_error(c, 413, PL_ERR_TOO_LARGE, "too_large",
                                  "the body is over 64 KiB");
         c->body_too_large = 0;
         return 0; /* the body comes next */
     }
     if (strcmp(uri, "/healthz") == 0)
-        return healthz(wsi, c);
+        return healthz(c);
     if (strcmp(uri, "/metrics") == 0) {
         size_t n = 0;
         char *text = pl__metrics_text(s, &n);
-        return text ? respond(wsi, c, 200, "text/plain; version=0.0.4", text, n) : 1;
+        return text ? respond(c, 200, "text/plain; version=0.0.4", text, n) : 1;
     }
     if (strcmp(uri, "/v1/capabilities") == 0)
         return capabilities(wsi, c);
     if (strcmp(uri, "/demo/token") == 0 && s->cfg->demo)
         return demo_token(wsi, c);
     if (strcmp(uri, "/v1/app/messages") == 0)
-        return respond_error(wsi, c, 405, PL_ERR_BAD_REQUEST, NULL, "POST your message");
+        return respond_error(c, 405, PL_ERR_BAD_REQUEST, NULL, "POST your message");
     return serve_static(wsi, c, uri);
 }
 
@@ -295,12 +314,12 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (c->responded)
             return 0;
-        if (strcmp(c->path, "/v1/voice/alexa") == 0) {
-            int status;
-            cJSON *o = pl__voice_alexa(s, wsi, c->body ? c->body : "", c->bodylen, &status);
-            return respond_json(wsi, c, status, o);
-        }
-        return app_message(wsi, c);
+        /* the answer is sent when the task ends, now or after the store has answered */
+        if (pl__task_start(c, strcmp(c->path, "/v1/voice/alexa") == 0 ? voice_task : app_task,
+                           NULL, 0) != 0)
+            return respond_error(c, 503, PL_ERR_UNAVAILABLE, NULL,
+                                 "the server is out of memory; try again");
+        return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (c->resp == NULL)
             return 0;
@@ -318,6 +337,8 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
+        if (c->busy)
+            return 0; /* its task still reads the body; all goes when the task lets go */
         free(c->resp);
         free(c->body);
         c->resp = c->body = NULL;

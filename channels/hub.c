@@ -74,8 +74,8 @@ void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
 }
 
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
-                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
-                 cJSON **state_msg, pl_turn_t *turn_out, cJSON **state_keep)
+                 pl_conn_t *from, pl_task_t *t, char customer[PL_STORE_MAX_KEY + 1],
+                 cJSON **reply, cJSON **state_msg, pl_turn_t *turn_out, cJSON **state_keep)
 {
     *reply = NULL;
     if (state_msg != NULL)
@@ -84,8 +84,13 @@ int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pl_turn_t local, *tp = turn_out ? turn_out : &local;
     pl_session_result_t res;
-    const pl_runtime_t *rt = s->bots.items[b].rt;
-    int rc = pl_session_turn(rt, s->store, user, ev, &s->scratch, tp, &res);
+    /* a reload while the turn waits for the store must not free the bot under it, nor
+     * under the reply, whose strings may be the bot's: the task lets go when it ends */
+    pl_runtime_t *rt = s->bots.items[b].rt;
+    if (t->nheld == (int)(sizeof(t->held) / sizeof(t->held[0])))
+        return PL_ELIMIT;
+    t->held[t->nheld++] = pl_runtime_ref(rt);
+    int rc = pl_session_turn(rt, s->store, user, ev, &t->scratch, tp, &res);
     if (rc != 0)
         return rc;
     pl__metrics_turn(&s->metrics, ev->channel, seconds_since(&t0));

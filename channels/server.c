@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 #include <time.h>
 
 volatile sig_atomic_t pl__srv_stop, pl__srv_reload;
@@ -59,9 +58,10 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
     return pl__ws_callback(wsi, reason, user, in, len);
 }
 
-/* Browsers' chat libraries often ask for no subprotocol: the first protocol takes those. */
+/* Browsers' chat libraries often ask for no subprotocol: the first protocol takes those. The
+ * session data is a pointer to the connection (task.c). */
 static const struct lws_protocols protocols[] = {
-    {"parley.v1", protocol_cb, sizeof(pl_conn_t), 4096, 0, NULL, 0},
+    {"parley.v1", protocol_cb, sizeof(pl_conn_t *), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -102,6 +102,7 @@ static void close_loop(pl_server_t *s)
 {
     if (!s->loop_open)
         return;
+    pl__tasks_close(s);
     for (int i = 0; i < 1000 && s->ctx != NULL; i++) {
         lws_context_destroy(s->ctx);
         uv_run(&s->loop, UV_RUN_NOWAIT);
@@ -141,7 +142,7 @@ int pl_server_run(const pl_server_config_t *cfg)
     pl_server_t *s = &srv;
     memset(s, 0, sizeof(*s));
     s->cfg = cfg;
-    lws_set_log_level(getenv("PL_LWSDBG") ? 0xfff : cfg->log_level >= PL_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
+    lws_set_log_level(cfg->log_level >= PL_LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, NULL);
     char err[256] = "";
     int rc = pl_store_open(cfg->store, &s->store, err, sizeof(err));
     if (rc != 0) {
@@ -151,12 +152,12 @@ int pl_server_run(const pl_server_config_t *cfg)
     }
     rc = pl__bots_load(s);
     if (rc == 0) {
-        pl_arena_init(&s->scratch, 64 * 1024);
         if (uv_loop_init(&s->loop) != 0) {
             pl__srv_log(s, PL_LOG_ERROR, "cannot start the event loop");
             rc = PL_EIO;
         } else {
             s->loop_open = 1;
+            pl__tasks_init(s, pl__ws_message_task);
             s->ctx = make_context(s);
         }
         if (rc == 0 && s->ctx == NULL) {
@@ -194,7 +195,6 @@ int pl_server_run(const pl_server_config_t *cfg)
     close_loop(s);
     pl_voice_trust_release();
     pl__bots_free(s);
-    pl_arena_cleanup(&s->scratch);
     pl_store_close(s->store);
     pl__srv_log(s, PL_LOG_INFO, "stopped");
     return 0;

@@ -21,6 +21,7 @@
 #define PL_SRV_QUEUE_BYTES (1 << 20)   /* ... or bytes before a connection counts as stuck */
 #define PL_SRV_MAX_BOTS 16
 #define PL_SRV_APP_USERS 1024          /* app users whose recent turns are counted */
+#define PL_SRV_WAITING_MAX 200         /* messages of one connection waiting for its task */
 
 /* ---- bots (bots.c) ---- */
 
@@ -77,9 +78,27 @@ typedef struct pl_out {
     unsigned char data[]; /* LWS_PRE bytes of headroom, then the frame */
 } pl_out_t;
 
+/* A WebSocket message that came while the connection's task was running. */
+typedef struct pl_queued {
+    struct pl_queued *next;
+    size_t len;
+    char text[];
+} pl_queued_t;
+
+typedef struct pl_task pl_task_t;
+
+/* One per connection, allocated on its first callback; libwebsockets' per-session data holds
+ * only the pointer, so a task can outlive the connection (see task.c). */
 typedef struct pl_conn {
     struct pl_server *srv;
-    struct lws *wsi;
+    struct lws *wsi; /* NULL once the connection is gone */
+    int refs;        /* libwebsockets' until it is gone, and one per running task */
+    int busy;        /* a task of this connection is running */
+    pl_task_t *task; /* ... this one */
+    pl_queued_t *q_head, *q_tail; /* messages waiting for the task to end */
+    size_t nq;
+    int ready; /* in the server's list of connections with a queued message to start */
+    struct pl_conn *ready_next;
     /* WebSocket */
     int ws, hello, no_origin, bad_origin, closing;
     int bot;
@@ -107,6 +126,19 @@ typedef struct pl_conn {
     const char *ctype;
 } pl_conn_t;
 
+typedef void (*pl_task_fn)(pl_task_t *t);
+
+struct pl_task {
+    pl_conn_t *conn;
+    pl_task_fn fn;
+    char *text; /* a WebSocket message (malloc'd, NUL-terminated), or NULL */
+    size_t len;
+    pl_arena_t scratch; /* the turn's strings live here until the task ends */
+    pl_runtime_t *held[4]; /* bots its turns ran on: a reload frees none before it ends */
+    int nheld;
+    pl_task_t *next;    /* in the pool */
+};
+
 typedef struct pl_server {
     const pl_server_config_t *cfg;
     uv_loop_t loop;
@@ -114,7 +146,13 @@ typedef struct pl_server {
     struct lws_context *ctx;
     pl_store_t *store;
     pl_srv_bots_t bots;
-    pl_arena_t scratch;
+    /* tasks (task.c) */
+    int tasks;                  /* running or waiting */
+    pl_task_t *task_pool;       /* ended tasks kept for reuse, with their arenas */
+    size_t ntask_pool;
+    pl_conn_t *ready;           /* connections with a queued message to start */
+    uv_idle_t drain;            /* ... started from the loop by this */
+    pl_task_fn queued_fn;       /* what runs a queued message */
     pl_srv_metrics_t metrics;
     pl_conn_t *conns; /* open WebSockets */
     struct {
@@ -136,6 +174,22 @@ void pl__srv_log(const pl_server_t *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t pl__srv_now_ms(void);
 
+/* task.c: connections and the tasks that run for them */
+/* The connection of this per-session data, allocated on first use (NULL: no session data,
+ * or out of memory). */
+pl_conn_t *pl__conn_of(pl_server_t *s, struct lws *wsi, void *pss);
+/* LWS_CALLBACK_WSI_DESTROY: the connection is gone; freed once no task holds it. */
+void pl__conn_gone(pl_server_t *s, void *pss);
+void pl__conn_hold(pl_conn_t *c);
+void pl__conn_release(pl_conn_t *c);
+/* Runs fn in a task of c (it takes text, malloc'd, or NULL). Returns 0 (it may still be
+ * running), or PL_ENOMEM when it could not start (fn did not run, text is freed). */
+int pl__task_start(pl_conn_t *c, pl_task_fn fn, char *text, size_t len);
+/* Keeps a copy of a message for when c's task has ended; PL_ELIMIT when too many wait. */
+int pl__task_queue(pl_conn_t *c, const char *text, size_t len);
+void pl__tasks_init(pl_server_t *s, pl_task_fn queued_fn);
+void pl__tasks_close(pl_server_t *s);
+
 /* bots.c */
 int pl__bots_load(pl_server_t *s);
 void pl__bots_watch(pl_server_t *s);
@@ -150,13 +204,14 @@ char *pl__metrics_text(const pl_server_t *s, size_t *len); /* malloc'd Prometheu
 const char *pl__err_code(pl_srv_err_t e);
 
 /* hub.c: turns and the customers' connections */
-/* Runs ev for channel user `user` with bot b; *reply is {"type":"reply","messages":[...]}.
+/* Runs ev for channel user `user` with bot b in task t (its strings in t's scratch); *reply is
+ * {"type":"reply","messages":[...]}.
  * Pushes the new state to the customer's other connections (not to `from`, whose state
  * message comes back in *state_msg, when asked, to be sent after the reply). Returns 0 or
  * the session's error. */
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
-                 pl_conn_t *from, char customer[PL_STORE_MAX_KEY + 1], cJSON **reply,
-                 cJSON **state_msg, pl_turn_t *turn, cJSON **state_keep);
+                 pl_conn_t *from, pl_task_t *t, char customer[PL_STORE_MAX_KEY + 1],
+                 cJSON **reply, cJSON **state_msg, pl_turn_t *turn, cJSON **state_keep);
 /* 1 when the customer has a web or app WebSocket open. */
 int pl__hub_has_screen(const pl_server_t *s, const char *customer);
 /* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */
@@ -166,6 +221,8 @@ void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
                   const pl_conn_t *except);
 
 /* ws.c */
+/* A WebSocket message, taken in a task (t->text). */
+void pl__ws_message_task(pl_task_t *t);
 int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 /* Queues a JSON object for a WebSocket (takes nothing; the caller still owns o). */
@@ -176,9 +233,9 @@ void pl__ws_close(pl_conn_t *c, int code);
 int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                       size_t len);
 
-/* voice_alexa.c: the answer (and *status) to one voice request with this raw body. */
-cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t len,
-                       int *status);
+/* voice_alexa.c: the answer (and *status) to one voice request with this raw body, in its
+ * task (whose connection's headers carry the signature). */
+cJSON *pl__voice_alexa(pl_task_t *t, const char *body, size_t len, int *status);
 
 /* json_limits.c */
 /* Nesting depth of the JSON text (brackets outside strings). */

@@ -185,8 +185,9 @@ static int needs_screen(const pl_turn_t *turn)
 
 /* What voice cannot show goes to the customer's open web or app connection: the same request
  * is taken there, and its answer (a table, a card) is sent to it. 1 when it was. */
-static int send_to_screen(pl_server_t *s, const char *customer, const pl_event_t *ev)
+static int send_to_screen(pl_task_t *t, const char *customer, const pl_event_t *ev)
 {
+    pl_server_t *s = t->conn->srv;
     pl_conn_t *c = s->conns;
     while (c != NULL && (!c->hello || c->closing || strcmp(c->customer, customer) != 0))
         c = c->next;
@@ -196,8 +197,9 @@ static int send_to_screen(pl_server_t *s, const char *customer, const pl_event_t
     there.channel = c->channel;
     cJSON *reply = NULL, *state = NULL, *kept = NULL;
     pl_turn_t turn;
-    int rc = pl__hub_turn(s, c->bot, c->user, &there, c, c->customer, &reply, &state, &turn, &kept);
-    int sent = rc == 0 && !needs_screen(&turn);
+    pl__conn_hold(c); /* it may close while the turn waits for the store */
+    int rc = pl__hub_turn(s, c->bot, c->user, &there, c, t, c->customer, &reply, &state, &turn, &kept);
+    int sent = rc == 0 && !needs_screen(&turn) && c->wsi != NULL && !c->closing;
     if (sent) {
         pl__ws_send(c, reply);
         pl__ws_send(c, state);
@@ -205,12 +207,14 @@ static int send_to_screen(pl_server_t *s, const char *customer, const pl_event_t
     cJSON_Delete(reply);
     cJSON_Delete(state);
     cJSON_Delete(kept);
+    pl__conn_release(c);
     return sent;
 }
 
-cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t len,
-                       int *status)
+cJSON *pl__voice_alexa(pl_task_t *t, const char *body, size_t len, int *status)
 {
+    pl_server_t *s = t->conn->srv;
+    struct lws *wsi = t->conn->wsi; /* its headers are read before anything waits */
     const pl_server_config_t *cfg = s->cfg;
     char why[200] = "";
     *status = 400;
@@ -287,7 +291,7 @@ cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t
     char customer[PL_STORE_MAX_KEY + 1];
     cJSON *reply = NULL, *state = NULL;
     pl_turn_t turn;
-    int rc = pl__hub_turn(s, b, user, &ev, NULL, customer, &reply, NULL, &turn, &state);
+    int rc = pl__hub_turn(s, b, user, &ev, NULL, t, customer, &reply, NULL, &turn, &state);
     cJSON_Delete(reply);
     if (rc != 0) {
         cJSON_Delete(env);
@@ -303,7 +307,7 @@ cJSON *pl__voice_alexa(pl_server_t *s, struct lws *wsi, const char *body, size_t
     if (needs_screen(&turn) && pl__hub_has_screen(s, customer)) {
         /* both wordings first: the screen's turn reuses the memory this reply's text is in */
         cJSON *sent = respond(s, b, &turn, state, 1, end_session, ended);
-        if (send_to_screen(s, customer, &ev)) {
+        if (send_to_screen(t, customer, &ev)) {
             cJSON_Delete(resp);
             resp = sent;
         } else {

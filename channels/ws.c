@@ -17,8 +17,8 @@
 
 void pl__ws_send(pl_conn_t *c, const cJSON *o)
 {
-    if (c->closing)
-        return;
+    if (c->closing || c->wsi == NULL)
+        return; /* closing, or gone while its task waited */
     char *text = cJSON_PrintUnformatted(o);
     if (text == NULL)
         return;
@@ -49,7 +49,7 @@ void pl__ws_send(pl_conn_t *c, const cJSON *o)
 
 void pl__ws_close(pl_conn_t *c, int code)
 {
-    if (c->closing)
+    if (c->closing || c->wsi == NULL)
         return;
     c->closing = 1;
     c->close_code = code;
@@ -182,8 +182,9 @@ static void on_hello(pl_conn_t *c, const cJSON *m, const char *id)
 }
 
 /* A message or an action becomes one turn. */
-static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *id)
+static void on_turn(pl_task_t *t, const cJSON *m, const char *type, const char *id)
 {
+    pl_conn_t *c = t->conn;
     pl_server_t *s = c->srv;
     pl_event_t ev = {.channel = c->channel, .now_ms = pl__srv_now_ms(), .text = ""};
     char said[64];
@@ -226,7 +227,7 @@ static void on_turn(pl_conn_t *c, const cJSON *m, const char *type, const char *
         ev.offer = offer;
     }
     cJSON *reply = NULL, *state = NULL;
-    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, c->customer, &reply, &state, NULL, NULL);
+    int rc = pl__hub_turn(s, c->bot, c->user, &ev, c, t, c->customer, &reply, &state, NULL, NULL);
     if (rc == PL_EINVAL || rc == PL_ELIMIT) {
         send_error(c, rc == PL_ELIMIT ? PL_ERR_TOO_LONG : PL_ERR_BAD_REQUEST,
                    "the message cannot be taken (is it text?)", id);
@@ -258,8 +259,14 @@ static int rate_limited(pl_conn_t *c)
     return 0;
 }
 
-static void on_message(pl_conn_t *c, const char *data, size_t len)
+/* One message, in its task: hello, ping, message and action may all wait for the store. */
+void pl__ws_message_task(pl_task_t *t)
 {
+    pl_conn_t *c = t->conn;
+    const char *data = t->text;
+    size_t len = t->len;
+    if (c->wsi == NULL || c->closing)
+        return; /* queued, and the connection went meanwhile */
     pl_srv_err_t err;
     char why[96];
     cJSON *m = pl__json_parse(data, len, &err, why, sizeof(why));
@@ -295,7 +302,7 @@ static void on_message(pl_conn_t *c, const char *data, size_t len)
                  c->srv->cfg->rate_messages);
         send_error(c, PL_ERR_RATE_LIMITED, msg, id);
     } else {
-        on_turn(c, m, type, id);
+        on_turn(t, m, type, id);
     }
     cJSON_Delete(m);
 }
@@ -320,10 +327,22 @@ static int on_receive(pl_conn_t *c, const char *in, size_t len)
         return 0;
     c->rx[c->rxlen] = '\0';
     lws_set_timer_usecs(c->wsi, (lws_usec_t)c->srv->cfg->idle_seconds * LWS_US_PER_SEC);
-    if (lws_frame_is_binary(c->wsi))
+    if (lws_frame_is_binary(c->wsi)) {
         send_error(c, PL_ERR_BAD_JSON, "send JSON as text frames", NULL);
-    else
-        on_message(c, c->rx, c->rxlen);
+    } else if (c->busy || c->q_head != NULL) {
+        /* the previous message still waits for the store: this one waits its turn */
+        if (pl__task_queue(c, c->rx, c->rxlen) != 0) {
+            send_error(c, PL_ERR_RATE_LIMITED, "too many messages are waiting; slow down", NULL);
+            pl__ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        }
+    } else {
+        char *text = c->rx; /* the task owns it now */
+        size_t n = c->rxlen;
+        c->rx = NULL;
+        c->rxlen = 0;
+        if (pl__task_start(c, pl__ws_message_task, text, n) != 0)
+            send_error(c, PL_ERR_UNAVAILABLE, "the server is out of memory; try again", NULL);
+    }
     c->rxlen = 0;
     return 0;
 }
@@ -353,18 +372,46 @@ static void forget(pl_conn_t *c)
         free(c->out_head);
         c->out_head = n;
     }
+    c->out_tail = NULL;
+    c->nout = c->outbytes = 0;
     free(c->rx);
     c->rx = NULL;
+    c->closing = 1; /* a task still waiting for the store sends nothing more */
     s->metrics.open_connections--;
 }
 
 int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
-    pl_conn_t *c = user;
     pl_server_t *s = lws_context_user(lws_get_context(wsi));
-    if (c == NULL) /* lws asks about connections that have no session data (yet) */
-        return pl__http_callback(wsi, reason, user, in, len);
+    pl_conn_t *c = user != NULL ? *(pl_conn_t **)user : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* libwebsockets frees the session data after these (an HTTP request ended, a
+         * WebSocket closed, the connection went); a next request gets a new connection */
+        if (c != NULL && reason == LWS_CALLBACK_HTTP_DROP_PROTOCOL)
+            pl__http_callback(wsi, reason, c, in, len);
+        if (c != NULL && c->ws && reason != LWS_CALLBACK_HTTP_DROP_PROTOCOL) {
+            forget(c);
+            c->ws = 0;
+        }
+        pl__conn_gone(s, user);
+        return 0;
+    case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_WS_SERVER_BIND_PROTOCOL:
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+        /* session data that lives until one of the above: the connection is made here only */
+        c = pl__conn_of(s, wsi, user);
+        break;
+    default:
+        break;
+    }
+    if (c == NULL)
+        return pl__http_callback(wsi, reason, NULL, in, len);
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64] = "", origin[256] = "";
@@ -438,6 +485,6 @@ int pl__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->ws = 0;
         return 0;
     default:
-        return pl__http_callback(wsi, reason, user, in, len);
+        return pl__http_callback(wsi, reason, c, in, len);
     }
 }
