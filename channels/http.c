@@ -228,7 +228,7 @@ static int app_message(pl_task_t *t)
     if (rc == PL_EINVAL || rc == PL_ELIMIT)
         return respond_error(c, 400, PL_ERR_BAD_REQUEST, NULL, "the message cannot be taken");
     if (rc != 0) {
-        pl__srv_log(s, PL_LOG_ERROR, "an app turn failed: %s", pl_strerror(rc));
+        pl__hub_failed(s, "an app turn", rc);
         return respond_error(c, 503, PL_ERR_UNAVAILABLE, NULL,
                              "please try again in a moment; nothing was changed");
     }

@@ -136,3 +136,11 @@ int pl__hub_has_screen(const pl_server_t *s, const char *customer)
             return 1;
     return 0;
 }
+
+void pl__hub_failed(pl_server_t *s, const char *what, int rc)
+{
+    int store = rc == PL_ESTORE || rc == PL_EBUSY;
+    if (store)
+        s->metrics.store_failures++;
+    pl__srv_log(s, store ? PL_LOG_DEBUG : PL_LOG_ERROR, "%s failed: %s", what, pl_strerror(rc));
+}

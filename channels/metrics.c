@@ -86,6 +86,22 @@ char *pl__metrics_text(const pl_server_t *s, size_t *len)
     for (size_t i = 0; rc == 0 && i < s->bots.n; i++)
         rc = pl_strbuf_printf(&b, "parley_bot_reload_errors{bot=\"%s\"} %zu\n",
                               pl_runtime_bot(s->bots.items[i].rt)->id, s->bots.items[i].last_errors);
+    if (rc == 0)
+        rc = pl_strbuf_printf(&b,
+                              "# HELP parley_store_up 1 while the store answers, 0 while it does "
+                              "not (Redis down or too slow).\n"
+                              "# TYPE parley_store_up gauge\n"
+                              "parley_store_up %d\n"
+                              "# HELP parley_store_outages_total Times the store stopped "
+                              "answering.\n"
+                              "# TYPE parley_store_outages_total counter\n"
+                              "parley_store_outages_total %llu\n"
+                              "# HELP parley_store_failures_total Requests that failed because "
+                              "the store did not answer (the customer was asked to try again).\n"
+                              "# TYPE parley_store_failures_total counter\n"
+                              "parley_store_failures_total %llu\n",
+                              !m->store_down, (unsigned long long)m->store_outages,
+                              (unsigned long long)m->store_failures);
     char *out = rc == 0 ? malloc(b.len + 1) : NULL;
     if (out != NULL) {
         memcpy(out, pl_strbuf_str(&b), b.len + 1);

@@ -44,6 +44,24 @@ int64_t pl__srv_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The store stopped or started answering: one log line each way, and the metrics. */
+static void on_store(void *arg, int up, const char *why)
+{
+    pl_server_t *s = arg;
+    pl_srv_metrics_t *m = &s->metrics;
+    if (!up) {
+        m->store_down = 1;
+        m->store_outages++;
+        m->store_down_at = pl__srv_now_ms();
+        pl__srv_log(s, PL_LOG_ERROR, "the store does not answer (%s); customers are asked to "
+                    "try again until it does", why ? why : "no reason given");
+        return;
+    }
+    m->store_down = 0;
+    pl__srv_log(s, PL_LOG_INFO, "the store answers again after %lld ms",
+                (long long)(pl__srv_now_ms() - m->store_down_at));
+}
+
 static void on_signal(int sig)
 {
     if (sig == SIGHUP)
@@ -102,6 +120,7 @@ static void close_loop(pl_server_t *s)
 {
     if (!s->loop_open)
         return;
+    pl_store_detach_loop(s->store);
     pl__tasks_close(s);
     for (int i = 0; i < 1000 && s->ctx != NULL; i++) {
         lws_context_destroy(s->ctx);
@@ -158,8 +177,10 @@ int pl_server_run(const pl_server_config_t *cfg)
         } else {
             s->loop_open = 1;
             pl__tasks_init(s, pl__ws_message_task);
-            s->ctx = make_context(s);
+            rc = pl_store_attach_loop(s->store, &s->loop, on_store, s);
         }
+        if (rc == 0)
+            s->ctx = make_context(s);
         if (rc == 0 && s->ctx == NULL) {
             pl__srv_log(s, PL_LOG_ERROR, "cannot listen on %s port %d (in use, or not an address of "
                         "this machine?)", cfg->host, cfg->port);

@@ -68,6 +68,10 @@ typedef struct {
     uint64_t errors[PL_ERR_COUNT];
     uint64_t reloads_ok, reloads_failed;
     int64_t open_connections;
+    int store_down;          /* the store stopped answering and has not answered since */
+    uint64_t store_outages;  /* how often it stopped answering */
+    uint64_t store_failures; /* turns and requests that failed because of it */
+    int64_t store_down_at;
 } pl_srv_metrics_t;
 
 /* ---- connections ---- */
@@ -212,6 +216,9 @@ const char *pl__err_code(pl_srv_err_t e);
 int pl__hub_turn(pl_server_t *s, int b, const char *user, const pl_event_t *ev,
                  pl_conn_t *from, pl_task_t *t, char customer[PL_STORE_MAX_KEY + 1],
                  cJSON **reply, cJSON **state_msg, pl_turn_t *turn, cJSON **state_keep);
+/* Counts and logs a request that failed with rc (what: "a turn", "an app turn", ...). Store
+ * failures are logged at debug level: the store's own outage line says it once. */
+void pl__hub_failed(pl_server_t *s, const char *what, int rc);
 /* 1 when the customer has a web or app WebSocket open. */
 int pl__hub_has_screen(const pl_server_t *s, const char *customer);
 /* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */

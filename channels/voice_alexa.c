@@ -295,7 +295,7 @@ cJSON *pl__voice_alexa(pl_task_t *t, const char *body, size_t len, int *status)
     cJSON_Delete(reply);
     if (rc != 0) {
         cJSON_Delete(env);
-        pl__srv_log(s, PL_LOG_ERROR, "a voice turn failed: %s", pl_strerror(rc));
+        pl__hub_failed(s, "a voice turn", rc);
         *status = rc == PL_EINVAL ? 400 : 503;
         return error_json(rc == PL_EINVAL ? "bad_request" : "unavailable",
                           rc == PL_EINVAL ? "the request cannot be taken (unknown intent?)"

@@ -91,21 +91,24 @@ static int valid_client_id(const char *id)
     return 1;
 }
 
-/* The customer's stored state, or an empty one. */
-static cJSON *stored_state(pl_conn_t *c)
+/* The customer's stored state (NULL: none yet). *rc is 0, or the store's failure. */
+static cJSON *stored_state(pl_conn_t *c, int *rc)
 {
     char *found = NULL;
     cJSON *state = NULL;
     int64_t v;
-    if (pl_store_resolve(c->srv->store, pl_channel_name(c->channel), c->user, &found) == 0 &&
-        strlen(found) <= PL_STORE_MAX_KEY) {
+    *rc = pl_store_resolve(c->srv->store, pl_channel_name(c->channel), c->user, &found);
+    if (*rc == 0 && strlen(found) <= PL_STORE_MAX_KEY) {
         strcpy(c->customer, found);
-        if (pl_session_load_state(c->srv->store, found, &state, &v) != 0)
-            state = NULL;
+        *rc = pl_session_load_state(c->srv->store, found, &state, &v);
+    } else if (*rc == PL_ENOTFOUND) {
+        *rc = 0;
     }
     pl_free(found);
     return state;
 }
+
+static const char *const try_again = "please try again in a moment; nothing was changed";
 
 static void on_hello(pl_conn_t *c, const cJSON *m, const char *id)
 {
@@ -141,6 +144,11 @@ static void on_hello(pl_conn_t *c, const cJSON *m, const char *id)
                      ? PL_EDENIED
                      : pl_sign_in(s->store, channel, c->user, token, s->cfg->secret,
                                   s->cfg->secretlen, pl__srv_now_ms(), account, why, sizeof(why));
+        if (rc == PL_ESTORE || rc == PL_EBUSY) { /* not the token's fault: hello may come again */
+            pl__hub_failed(s, "a sign-in", rc);
+            send_error(c, PL_ERR_UNAVAILABLE, try_again, id);
+            return;
+        }
         if (rc != 0) {
             pl__srv_log(s, PL_LOG_INFO, "identity refused: %s",
                         token == NULL        ? "no Origin and no token"
@@ -155,9 +163,15 @@ static void on_hello(pl_conn_t *c, const cJSON *m, const char *id)
             return;
         }
     }
+    int rc;
+    cJSON *state = stored_state(c, &rc);
+    if (rc != 0) {
+        pl__hub_failed(s, "loading the state for a hello", rc);
+        send_error(c, PL_ERR_UNAVAILABLE, try_again, id);
+        return;
+    }
     c->hello = 1;
     const pl_bot_t *b = pl_runtime_bot(s->bots.items[c->bot].rt);
-    cJSON *state = stored_state(c);
     cJSON *caps = cJSON_CreateObject();
     cJSON *manifest = pl_manifest_json(b, ch);
     if (caps != NULL && manifest != NULL) {
@@ -234,8 +248,8 @@ static void on_turn(pl_task_t *t, const cJSON *m, const char *type, const char *
         return;
     }
     if (rc != 0) {
-        pl__srv_log(s, PL_LOG_ERROR, "a turn failed: %s", pl_strerror(rc));
-        send_error(c, PL_ERR_UNAVAILABLE, "please try again in a moment; nothing was changed", id);
+        pl__hub_failed(s, "a turn", rc);
+        send_error(c, PL_ERR_UNAVAILABLE, try_again, id);
         return;
     }
     if (id != NULL)

@@ -16,7 +16,8 @@
     XX(ELOOP, "step budget exhausted")                                                             \
     XX(ECONFLICT, "changed by someone else meanwhile")                                             \
     XX(ESTORE, "the store failed")                                                                 \
-    XX(EDENIED, "not accepted as proof of identity")
+    XX(EDENIED, "not accepted as proof of identity")                                               \
+    XX(EBUSY, "held by another turn for too long")
 
 enum {
     PL__ERR_FIRST = 0,

@@ -123,27 +123,11 @@ static int show_link_code(const pl_runtime_t *rt, pl_store_t *store, const char 
     return pl_runtime_turn(rt, state, &show, scratch, out);
 }
 
-int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
-                    const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
-                    pl_session_result_t *res)
+/* Load, turn, compare-and-swap save, again on a conflict: the customer's lock is held. */
+static int locked_turn(const pl_runtime_t *rt, pl_store_t *store, const pl_event_t *ev,
+                       pl_arena_t *scratch, pl_turn_t *out, pl_session_result_t *res)
 {
-    memset(res, 0, sizeof(*res));
-    pl_event_t linked;
-    if (ev->kind == PL_EVENT_MESSAGE && names_link_code(ev->text, ev->len)) {
-        const char *result = NULL;
-        int rc = redeem_said_code(store, user, ev, &result);
-        if (rc != 0)
-            return rc;
-        if (result != NULL) {
-            linked = *ev;
-            linked.kind = PL_EVENT_LINK_RESULT;
-            linked.offer = result;
-            ev = &linked;
-        }
-    }
-    int rc = customer_for(store, pl_channel_name(ev->channel), user, res->customer);
-    if (rc != 0)
-        return rc;
+    int rc;
     for (int attempt = 0; attempt < PL_SESSION_MAX_RETRIES; attempt++) {
         cJSON *state = NULL;
         int64_t version;
@@ -182,4 +166,36 @@ int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
         res->retries++;
     }
     return PL_ECONFLICT;
+}
+
+int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
+                    const pl_event_t *ev, pl_arena_t *scratch, pl_turn_t *out,
+                    pl_session_result_t *res)
+{
+    memset(res, 0, sizeof(*res));
+    pl_event_t linked;
+    if (ev->kind == PL_EVENT_MESSAGE && names_link_code(ev->text, ev->len)) {
+        const char *result = NULL;
+        int rc = redeem_said_code(store, user, ev, &result);
+        if (rc != 0)
+            return rc;
+        if (result != NULL) {
+            linked = *ev;
+            linked.kind = PL_EVENT_LINK_RESULT;
+            linked.offer = result;
+            ev = &linked;
+        }
+    }
+    int rc = customer_for(store, pl_channel_name(ev->channel), user, res->customer);
+    if (rc != 0)
+        return rc;
+    /* one turn of this customer at a time, in every process sharing the store */
+    char token[33];
+    rc = pl_store_lock(store, res->customer, PL_SESSION_LOCK_WAIT_MS, token);
+    if (rc != 0)
+        return rc;
+    rc = locked_turn(rt, store, ev, scratch, out, res);
+    /* a release that fails changes nothing committed: the lock expires by itself */
+    (void)pl_store_unlock(store, res->customer, token);
+    return rc;
 }

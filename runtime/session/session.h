@@ -9,7 +9,12 @@
 #include "runtime.h"
 #include "session/store.h"
 
-enum { PL_SESSION_MAX_RETRIES = 8 };
+enum {
+    PL_SESSION_MAX_RETRIES = 8,
+    /* how long a turn waits for the customer's lock: longer than the lock lives, so a
+     * process that died holding it delays the customer, but never fails them */
+    PL_SESSION_LOCK_WAIT_MS = PL_STORE_LOCK_TTL_MS + 1000,
+};
 
 typedef struct {
     char customer[PL_STORE_MAX_KEY + 1]; /* the customer the turn was for */
@@ -22,7 +27,8 @@ typedef struct {
 /* Runs ev for channel user `user` on ev->channel. On success the reply is in out (strings in
  * scratch) and res says whom it was for; on failure nothing was committed and res->state is
  * NULL. Returns 0, PL_EINVAL/PL_ELIMIT (bad message, as pl_runtime_turn), PL_ECONFLICT (still
- * conflicting after PL_SESSION_MAX_RETRIES runs), PL_ESTORE (the store failed, or holds a
+ * conflicting after PL_SESSION_MAX_RETRIES runs), PL_EBUSY (another turn of the customer
+ * held their lock for longer than PL_SESSION_LOCK_WAIT_MS), PL_ESTORE (the store failed, or holds a
  * state that is not JSON: it is left untouched), PL_ENOMEM, PL_EIO (no randomness). */
 /* The customer's state as JSON and its version: an empty object and 0 when they have none.
  * PL_ESTORE when what is stored is not a JSON object (it is left alone). */

@@ -122,3 +122,31 @@ int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int6
         return PL_EINVAL;
     return s->ops->attempts(s, channel, user, now_ms, window_ms, add, count);
 }
+
+int pl_store_attach_loop(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg)
+{
+    return s->ops->attach != NULL ? s->ops->attach(s, uv_loop, notify, arg) : 0;
+}
+
+void pl_store_detach_loop(pl_store_t *s)
+{
+    if (s != NULL && s->ops->detach != NULL)
+        s->ops->detach(s);
+}
+
+int pl_store_lock(pl_store_t *s, const char *customer, int wait_ms, char token[33])
+{
+    token[0] = '\0';
+    if (bad_key(customer) || wait_ms < 0)
+        return PL_EINVAL;
+    return s->ops->lock != NULL ? s->ops->lock(s, customer, wait_ms, token) : 0;
+}
+
+int pl_store_unlock(pl_store_t *s, const char *customer, const char *token)
+{
+    if (bad_key(customer))
+        return PL_EINVAL;
+    if (token[0] == '\0' || s->ops->unlock == NULL)
+        return 0;
+    return s->ops->unlock(s, customer, token);
+}

@@ -14,6 +14,9 @@ typedef struct pl_store pl_store_t;
 /* The longest customer id, channel name or channel user the store accepts, in bytes. */
 #define PL_STORE_MAX_KEY 256
 
+/* Told when the store stops answering (up 0, why says how) and when it answers again. */
+typedef void (*pl_store_notify_fn)(void *arg, int up, const char *why);
+
 typedef struct {
     int (*load)(pl_store_t *s, const char *customer, char **doc, int64_t *version);
     int (*save)(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
@@ -30,6 +33,11 @@ typedef struct {
                     int64_t window_ms, int add, int64_t *count);
     int (*link_new)(pl_store_t *s, const char *channel, const char *user, const char *customer);
     int (*relink)(pl_store_t *s, const char *from, const char *to);
+    /* optional: NULL for backends that never wait for a server or need no lock */
+    int (*attach)(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg);
+    void (*detach)(pl_store_t *s);
+    int (*lock)(pl_store_t *s, const char *customer, int wait_ms, char token[33]);
+    int (*unlock)(pl_store_t *s, const char *customer, const char *token);
 } pl_store_ops_t;
 
 struct pl_store {
@@ -78,6 +86,27 @@ int pl_store_code_take(pl_store_t *s, const char *code, int64_t now_ms, char **c
  * and lasts window_ms: adds `add` (0 just reads) and sets *count to the total in the window. */
 int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int64_t now_ms,
                       int64_t window_ms, int add, int64_t *count);
+
+/* parley serve's event loop (a uv_loop_t *): from now on, calls made in a fiber
+ * (base/fiber.h) wait for a store server (Redis) without blocking the loop; calls outside a
+ * fiber still wait in place. notify(arg, up, why) is told when the store stops and starts
+ * answering. Backends that never wait (memory, SQLite) ignore it. Returns 0 or PL_ENOMEM. */
+int pl_store_attach_loop(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg);
+/* Undoes the attachment before the loop closes: calls still waiting fail with PL_ESTORE. The
+ * loop must run once more to close what the store had open on it. */
+void pl_store_detach_loop(pl_store_t *s);
+
+/* Turns of one customer are serialised across processes with this lock. Takes the
+ * customer's lock, waiting up to wait_ms while another turn holds it, and writes the token
+ * that releases it. The lock expires by itself after PL_STORE_LOCK_TTL_MS, so a process that
+ * died holding it blocks the customer no longer than that. PL_EBUSY when it is still held
+ * after wait_ms, PL_ESTORE when the store fails. Backends that need no lock (memory: one
+ * process; SQLite: the compare-and-swap decides) give 0 and an empty token. */
+#define PL_STORE_LOCK_TTL_MS 5000
+int pl_store_lock(pl_store_t *s, const char *customer, int wait_ms, char token[33]);
+/* Releases the lock if this token still holds it (once expired and taken by another turn, it
+ * is theirs). An empty token does nothing. */
+int pl_store_unlock(pl_store_t *s, const char *customer, const char *token);
 
 /* Backends (store_memory.c, store_sqlite.c, store_redis.c). */
 int pl__store_memory_open(pl_store_t **out);

@@ -1,10 +1,10 @@
 /* The Redis store, for several parley instances sharing one customer state: spec
  * redis://HOST[:PORT][/DB] (IPv4 address or host name, port 6379 and database 0 by default),
- * the password, if Redis wants one, from the environment variable PARLEY_REDIS_PASSWORD (a
- * password from the configuration file comes with the configuration work). This first
- * version uses hiredis' synchronous API: each call blocks its caller for one round trip, or
- * at worst for the timeouts below. Running on the server's event loop with hiredis'
- * asynchronous API (its libuv adapter) is the next increment.
+ * the password, if Redis wants one, from the environment variable PARLEY_REDIS_PASSWORD (or
+ * parley serve's configuration file). Calls made outside a fiber use hiredis' synchronous
+ * API and wait in place (parley chat, test, the unit tests). Once parley serve attaches the
+ * store to its loop (pl_store_attach_loop), calls made in a fiber go through hiredis'
+ * asynchronous API on that loop (redis_async.c): the fiber waits, the loop does not.
  *
  * Keys, all under the prefix "parley:"; CU stands for "CHANNEL\x1fUSER" (the store front
  * refuses control characters in ids, so the separator cannot occur inside either part):
@@ -15,6 +15,8 @@
  *   parley:a:CU           hash {start, count}: failed code attempts in the window from start
  *   parley:code:CODE      hash {customer, expires}: a one-time link code
  *   parley:cc:CUSTOMER    set of the customer's codes (for erase)
+ *   parley:lk:CUSTOMER    string: the token of the turn holding the customer's lock, with a
+ *                         Redis expiry (SET NX PX), so a holder that died lets go by itself
  *
  * Every change that touches more than one key, and every compare-and-set, is one Lua script
  * (EVALSHA, falling back to EVAL when Redis lost its script cache), so it is atomic against
@@ -45,7 +47,9 @@
  * thread at a time. */
 #include "session/store.h"
 #include "base/error.h"
+#include "base/fiber.h"
 #include "base/mem.h"
+#include "session/redis_async.h"
 
 #include <hiredis/hiredis.h>
 
@@ -81,10 +85,16 @@ enum {
     S_CODE_PUT,
     S_CODE_TAKE,
     S_ATTEMPTS,
+    S_UNLOCK,
     S_COUNT
 };
 
 static const char *const scripts[S_COUNT] = {
+    /* KEYS: lk:CUSTOMER. ARGV: token. Only the holder's own token releases it. */
+    [S_UNLOCK] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+                 "  redis.call('DEL', KEYS[1])\n"
+                 "end\n"
+                 "return 1\n",
     /* KEYS: c:CUSTOMER. ARGV: doc, expected version (decimal; "0": no document yet). */
     [S_SAVE] = "if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[2] then\n"
                "  return 0\n"
@@ -191,6 +201,9 @@ typedef struct {
     char *password;   /* from PARLEY_REDIS_PASSWORD at open, or NULL */
     int64_t retry_at; /* monotonic ms before which no new connection is tried */
     char sha[S_COUNT][41];
+    /* attached to parley serve's loop: calls made in a fiber go through this instead */
+    pl_redis_async_t *async;
+    redisReply *borrowed; /* the last asynchronous reply: hiredis frees it, not release() */
 } rds_t;
 
 /* A key or argument being built, with its length (keys are binary-safe in Redis). */
@@ -254,6 +267,20 @@ static redisReply *raw(rds_t *r, int argc, const char **argv, const size_t *len)
     return rep;
 }
 
+/* A reply is done with. One that hiredis' asynchronous API lent is not ours to free; no other
+ * fiber ran between its command and here (nothing waits in between), so it is still the
+ * borrowed one. */
+static void release(rds_t *r, redisReply *rep)
+{
+    if (rep == NULL)
+        return;
+    if (rep == r->borrowed) {
+        r->borrowed = NULL;
+        return;
+    }
+    freeReplyObject(rep);
+}
+
 static int is_error(const redisReply *rep, const char *code)
 {
     return rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, code, strlen(code)) == 0;
@@ -311,9 +338,15 @@ static int connect_redis(rds_t *r, char *why, size_t whylen)
     return 0;
 }
 
-/* A command, connecting first if need be; NULL when Redis cannot be reached. */
+/* A command, connecting first if need be; NULL when Redis cannot be reached. In a fiber of
+ * a loop the store is attached to, the fiber waits for the reply and the loop goes on. Give
+ * the reply back with release() before the next command. */
 static redisReply *command(rds_t *r, int argc, const char **argv, const size_t *len)
 {
+    if (r->async != NULL && pl_fiber_current() != NULL) {
+        r->borrowed = pl_redis_async_command(r->async, argc, argv, len);
+        return r->borrowed;
+    }
     if (r->c == NULL) {
         int64_t now = monotonic_ms();
         char why[256];
@@ -351,7 +384,7 @@ static redisReply *eval(rds_t *r, int which, int nkeys, int nargs, const char **
     redisReply *rep = command(r, 3 + nargs, argv, len);
     if (rep != NULL && is_error(rep, "NOSCRIPT")) {
         /* Redis restarted or its cache was flushed: EVAL sends the text and caches it again. */
-        freeReplyObject(rep);
+        release(r, rep);
         argv[0] = "EVAL";
         argv[1] = scripts[which];
         len[0] = 4;
@@ -359,7 +392,7 @@ static redisReply *eval(rds_t *r, int which, int nkeys, int nargs, const char **
         rep = command(r, 3 + nargs, argv, len);
     }
     if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-        freeReplyObject(rep);
+        release(r, rep);
         rep = NULL;
     }
     return rep;
@@ -378,7 +411,7 @@ static redisReply *eval_keys(rds_t *r, int which, int nkeys, int nargs, const rk
 }
 
 /* The integer reply of a script: 1 gives 0, 0 gives `refused`, anything else PL_ESTORE. */
-static int verdict(redisReply *rep, int refused)
+static int verdict(rds_t *r, redisReply *rep, int refused)
 {
     if (rep == NULL)
         return PL_ESTORE;
@@ -386,7 +419,7 @@ static int verdict(redisReply *rep, int refused)
              : rep->integer == 1              ? 0
              : rep->integer == 0              ? refused
                                               : PL_ESTORE;
-    freeReplyObject(rep);
+    release(r, rep);
     return rc;
 }
 
@@ -442,7 +475,7 @@ static int r_load(pl_store_t *s, const char *customer, char **doc, int64_t *vers
             }
         }
     }
-    freeReplyObject(rep);
+    release(r, rep);
     return rc;
 }
 
@@ -458,7 +491,7 @@ static int r_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
     const char *arg[] = {k.s, doc, v.s};
     const size_t len[] = {k.len, strlen(doc), v.len};
     redisReply *rep = eval(r, S_SAVE, 1, 3, arg, len);
-    int rc = verdict(rep, PL_ECONFLICT);
+    int rc = verdict(r, rep, PL_ECONFLICT);
     if (rc == 0)
         *version = expected + 1;
     return rc;
@@ -479,7 +512,7 @@ static int r_link(pl_store_t *s, const char *channel, const char *user, const ch
     rkey_t a[4];
     if (link_args(a, channel, user, customer) != 0)
         return PL_EINVAL;
-    return verdict(eval_keys((rds_t *)s, S_LINK, 2, 4, a), PL_ESTORE);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_LINK, 2, 4, a), PL_ESTORE);
 }
 
 static int r_link_new(pl_store_t *s, const char *channel, const char *user, const char *customer)
@@ -487,7 +520,7 @@ static int r_link_new(pl_store_t *s, const char *channel, const char *user, cons
     rkey_t a[4];
     if (link_args(a, channel, user, customer) != 0)
         return PL_EINVAL;
-    return verdict(eval_keys((rds_t *)s, S_LINK_NEW, 2, 4, a), PL_ECONFLICT);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_LINK_NEW, 2, 4, a), PL_ECONFLICT);
 }
 
 static int r_relink(pl_store_t *s, const char *from, const char *to)
@@ -497,7 +530,7 @@ static int r_relink(pl_store_t *s, const char *from, const char *to)
         return PL_EINVAL;
     text_arg(&a[2], from);
     text_arg(&a[3], to);
-    return verdict(eval_keys((rds_t *)s, S_RELINK, 2, 4, a), PL_ESTORE);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_RELINK, 2, 4, a), PL_ESTORE);
 }
 
 static int r_resolve(pl_store_t *s, const char *channel, const char *user, char **customer)
@@ -519,7 +552,7 @@ static int r_resolve(pl_store_t *s, const char *channel, const char *user, char 
         if (c)
             *customer = c;
     }
-    freeReplyObject(rep);
+    release((rds_t *)s, rep);
     return rc;
 }
 
@@ -530,7 +563,7 @@ static int r_erase(pl_store_t *s, const char *customer)
         rkey(&a[2], "cc", customer, NULL) != 0)
         return PL_EINVAL;
     text_arg(&a[3], customer);
-    return verdict(eval_keys((rds_t *)s, S_ERASE, 3, 4, a), PL_ESTORE);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_ERASE, 3, 4, a), PL_ESTORE);
 }
 
 static int r_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
@@ -544,7 +577,7 @@ static int r_code_put(pl_store_t *s, const char *code, const char *customer, int
     num_arg(&a[4], now_ms);
     num_arg(&a[5], expires_ms);
     num_arg(&a[6], expires_ms - now_ms);
-    return verdict(eval_keys((rds_t *)s, S_CODE_PUT, 2, 7, a), PL_ECONFLICT);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_CODE_PUT, 2, 7, a), PL_ECONFLICT);
 }
 
 static int r_code_take(pl_store_t *s, const char *code, char **customer, int64_t *expires_ms)
@@ -570,7 +603,7 @@ static int r_code_take(pl_store_t *s, const char *code, char **customer, int64_t
             *expires_ms = expires;
         }
     }
-    freeReplyObject(rep);
+    release((rds_t *)s, rep);
     return rc;
 }
 
@@ -589,13 +622,87 @@ static int r_attempts(pl_store_t *s, const char *channel, const char *user, int6
     int rc = rep->type == REDIS_REPLY_INTEGER ? 0 : PL_ESTORE;
     if (rc == 0)
         *count = rep->integer;
-    freeReplyObject(rep);
+    release((rds_t *)s, rep);
     return rc;
+}
+
+/* Waits ms: in a fiber on the loop without holding it, elsewhere in place. */
+static void pause_ms(rds_t *r, int ms)
+{
+    if (r->async != NULL && pl_fiber_current() != NULL) {
+        pl_redis_async_sleep(r->async, ms);
+        return;
+    }
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static int r_lock(pl_store_t *s, const char *customer, int wait_ms, char token[33])
+{
+    rds_t *r = (rds_t *)s;
+    rkey_t k;
+    char ttl[16];
+    if (rkey(&k, "lk", customer, NULL) != 0)
+        return PL_EINVAL;
+    int rc = pl_random_id(token);
+    if (rc != 0)
+        return rc;
+    snprintf(ttl, sizeof(ttl), "%d", PL_STORE_LOCK_TTL_MS);
+    const char *argv[] = {"SET", k.s, token, "NX", "PX", ttl};
+    const size_t len[] = {3, k.len, 32, 2, 2, strlen(ttl)};
+    int64_t deadline = monotonic_ms() + wait_ms;
+    int delay = 1;
+    for (;;) {
+        redisReply *rep = command(r, 6, argv, len);
+        if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+            release(r, rep);
+            break;
+        }
+        int got = rep->type == REDIS_REPLY_STATUS; /* +OK; nil when another turn holds it */
+        release(r, rep);
+        if (got)
+            return 0;
+        if (monotonic_ms() + delay > deadline) {
+            token[0] = '\0';
+            return PL_EBUSY;
+        }
+        pause_ms(r, delay);
+        delay = delay < 32 ? delay * 2 : 50;
+    }
+    token[0] = '\0';
+    return PL_ESTORE;
+}
+
+static int r_unlock(pl_store_t *s, const char *customer, const char *token)
+{
+    rkey_t a[2];
+    if (rkey(&a[0], "lk", customer, NULL) != 0)
+        return PL_EINVAL;
+    text_arg(&a[1], token);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_UNLOCK, 1, 2, a), PL_ESTORE);
+}
+
+static int r_attach(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg)
+{
+    rds_t *r = (rds_t *)s;
+    if (r->async != NULL)
+        return 0;
+    r->async = pl_redis_async_new(uv_loop, r->host, r->port, r->db, r->password, notify, arg);
+    return r->async != NULL ? 0 : PL_ENOMEM;
+}
+
+static void r_detach(pl_store_t *s)
+{
+    rds_t *r = (rds_t *)s;
+    pl_redis_async_t *a = r->async;
+    r->async = NULL;
+    pl_redis_async_free(a);
 }
 
 static void r_close(pl_store_t *s)
 {
     rds_t *r = (rds_t *)s;
+    r_detach(s); /* the loop should have been detached before: its handles need the loop */
     redisFree(r->c);
     if (r->password != NULL) {
         /* Through a volatile pointer, so the compiler keeps the wipe of memory it frees. */
@@ -619,6 +726,10 @@ static const pl_store_ops_t redis_ops = {
     .attempts = r_attempts,
     .link_new = r_link_new,
     .relink = r_relink,
+    .attach = r_attach,
+    .detach = r_detach,
+    .lock = r_lock,
+    .unlock = r_unlock,
 };
 
 /* Reads digits into *n (at most max); returns the character after them, or NULL when there

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A small bot that asks for a budget and confirms it: for tests about turns, not about bots. */
@@ -187,6 +188,14 @@ typedef struct {
     int port;
     char spec[64]; /* "redis://127.0.0.1:PORT" */
 } th_redis_t;
+
+/* Seconds on the monotonic clock since t0. */
+TH_UNUSED static double th_seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 /* $PL_REDIS_SERVER, or /usr/bin/redis-server. */
 TH_UNUSED static const char *th_redis_server(void)

@@ -488,13 +488,6 @@ static pl_store_t *open_spec(const char *spec)
     return s;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Set by main when the conformance Redis could not be started. */
 static const char *redis_missing;
 
@@ -581,7 +574,7 @@ static void all_calls_fail_quickly(pl_store_t *s)
         assert_int_equal(pl_store_attempts(s, "voice", "v1", T0, 1000, 1, &v), PL_ESTORE);
         usleep(150000); /* past the store's pause between connection attempts, now and then */
     }
-    double took = seconds_since(&t0);
+    double took = th_seconds_since(&t0);
     if (took > 3.0)
         fail_msg("30 calls on a dead Redis took %.2f s", took);
 }
@@ -615,7 +608,7 @@ static void redis_dead_server_gives_store_errors_quickly(void **state)
     s = NULL;
     assert_int_equal(pl_store_open(spec, &s, err, sizeof(err)), PL_ESTORE);
     assert_null(s);
-    assert_true(seconds_since(&t0) < 3.0);
+    assert_true(th_seconds_since(&t0) < 3.0);
     char want[96];
     snprintf(want, sizeof(want), "redis 127.0.0.1:%d: cannot connect", dead.port);
     th_assert_contains(err, want);
@@ -638,7 +631,7 @@ static void redis_stuck_server_times_out_and_the_store_recovers(void **state)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(pl_store_load(s, "c1", &doc, &v), PL_ESTORE);
-    double took = seconds_since(&t0);
+    double took = th_seconds_since(&t0);
     if (took > 3.0)
         fail_msg("a load from a stuck Redis took %.2f s", took);
     kill(stuck.pid, SIGCONT);

@@ -28,7 +28,7 @@ static const char help[] =
     "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; port 0: any free one)\n"
     "  --store SPEC           sqlite:PATH (default sqlite:parley-state.db), memory, or\n"
     "                         redis://HOST[:PORT][/DB] (password in PARLEY_REDIS_PASSWORD;\n"
-    "                         calls still wait for Redis: the event-loop version comes next)\n"
+    "                         several instances can share one Redis: README, Operations)\n"
     "  --config FILE          a YAML file with the same settings: listen, store, bots,\n"
     "                         origins, jwt_secret_file (or jwt_secret), www, demo,\n"
     "                         log_level, limits: {rate_limit, idle_timeout},\n"
