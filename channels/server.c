@@ -177,7 +177,8 @@ int pl_server_run(const pl_server_config_t *cfg)
         } else {
             s->loop_open = 1;
             pl__tasks_init(s, pl__ws_message_task);
-            rc = pl_store_attach_loop(s->store, &s->loop, on_store, s);
+            pl_store_events_t events = {.status = on_store, .change = pl__hub_changed, .arg = s};
+            rc = pl_store_attach_loop(s->store, &s->loop, &events);
         }
         if (rc == 0)
             s->ctx = make_context(s);

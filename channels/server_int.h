@@ -108,7 +108,11 @@ typedef struct pl_conn {
     int bot;
     pl_channel_t channel;
     char user[96];                      /* the channel user: the client id */
-    char customer[PL_STORE_MAX_KEY + 1]; /* "" until known */
+    char customer[PL_STORE_MAX_KEY + 1]; /* "" until known; set with pl__conn_set_customer */
+    int watching;                        /* the store tells of the customer's changes */
+    int64_t pushed_version;              /* of the customer's state this connection was sent */
+    cJSON *pending_state;  /* a state push that came while its task ran: sent when it ends, */
+    int64_t pending_version; /* after the task's own reply and state */
     char *rx;                            /* the message being received, in fragments */
     size_t rxlen;
     int64_t sent_at[PL_SRV_RATE_N];      /* when the last messages came, a ring */
@@ -223,9 +227,15 @@ void pl__hub_failed(pl_server_t *s, const char *what, int rc);
 int pl__hub_has_screen(const pl_server_t *s, const char *customer);
 /* {"type":"state", ...} for the customer's state (NULL: nothing stored yet). */
 cJSON *pl__hub_state_json(const char *customer, const cJSON *state);
-/* Sends the customer's current state to every open WebSocket of theirs except `except`. */
-void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state,
+/* Sends the customer's state (at version; 0: unversioned) to every open WebSocket of
+ * theirs except `except` that was not sent that version or a newer one yet. */
+void pl__hub_push(pl_server_t *s, const char *customer, const cJSON *state, int64_t version,
                   const pl_conn_t *except);
+/* The connection now belongs to customer ("": none); watches their changes in the store. */
+void pl__conn_set_customer(pl_conn_t *c, const char *customer);
+/* The store's events.change (arg: the server): pushes changes made elsewhere. */
+void pl__hub_changed(void *arg, const char *customer, int64_t version, const char *doc,
+                     size_t len);
 
 /* ws.c */
 /* A WebSocket message, taken in a task (t->text). */

@@ -47,6 +47,7 @@ void pl__conn_release(pl_conn_t *c)
         free(c->q_head);
         c->q_head = n;
     }
+    cJSON_Delete(c->pending_state);
     free(c->rx);
     free(c->body);
     free(c->resp);
@@ -126,6 +127,14 @@ static void task_main(void *arg)
     t->fn(t);
     c->task = NULL;
     c->busy = 0;
+    if (c->pending_state != NULL) { /* a push that came meanwhile, unless this turn was newer */
+        if (c->pending_version == 0 || c->pending_version > c->pushed_version) {
+            pl__ws_send(c, c->pending_state);
+            c->pushed_version = c->pending_version;
+        }
+        cJSON_Delete(c->pending_state);
+        c->pending_state = NULL;
+    }
     s->tasks--;
     if (c->q_head != NULL)
         mark_ready(s, c);

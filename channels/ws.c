@@ -99,8 +99,11 @@ static cJSON *stored_state(pl_conn_t *c, int *rc)
     int64_t v;
     *rc = pl_store_resolve(c->srv->store, pl_channel_name(c->channel), c->user, &found);
     if (*rc == 0 && strlen(found) <= PL_STORE_MAX_KEY) {
-        strcpy(c->customer, found);
         *rc = pl_session_load_state(c->srv->store, found, &state, &v);
+        if (*rc == 0 && c->wsi != NULL) {
+            pl__conn_set_customer(c, found);
+            c->pushed_version = v;
+        }
     } else if (*rc == PL_ENOTFOUND) {
         *rc = 0;
     }
@@ -390,6 +393,7 @@ static void forget(pl_conn_t *c)
     c->nout = c->outbytes = 0;
     free(c->rx);
     c->rx = NULL;
+    pl__conn_set_customer(c, ""); /* no more changes to hear of */
     c->closing = 1; /* a task still waiting for the store sends nothing more */
     s->metrics.open_connections--;
 }

@@ -123,9 +123,22 @@ int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int6
     return s->ops->attempts(s, channel, user, now_ms, window_ms, add, count);
 }
 
-int pl_store_attach_loop(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg)
+int pl_store_attach_loop(pl_store_t *s, void *uv_loop, const pl_store_events_t *events)
 {
-    return s->ops->attach != NULL ? s->ops->attach(s, uv_loop, notify, arg) : 0;
+    return s->ops->attach != NULL ? s->ops->attach(s, uv_loop, events) : 0;
+}
+
+int pl_store_watch(pl_store_t *s, const char *customer)
+{
+    if (bad_key(customer))
+        return PL_EINVAL;
+    return s->ops->watch != NULL ? s->ops->watch(s, customer) : 0;
+}
+
+void pl_store_unwatch(pl_store_t *s, const char *customer)
+{
+    if (!bad_key(customer) && s->ops->unwatch != NULL)
+        s->ops->unwatch(s, customer);
 }
 
 void pl_store_detach_loop(pl_store_t *s)

@@ -14,8 +14,17 @@ typedef struct pl_store pl_store_t;
 /* The longest customer id, channel name or channel user the store accepts, in bytes. */
 #define PL_STORE_MAX_KEY 256
 
-/* Told when the store stops answering (up 0, why says how) and when it answers again. */
-typedef void (*pl_store_notify_fn)(void *arg, int up, const char *why);
+/* What a store attached to an event loop tells its owner. */
+typedef struct {
+    /* the store stopped answering (up 0, why says how) or answers again */
+    void (*status)(void *arg, int up, const char *why);
+    /* a watched customer's document was changed by any process: version >= 1 with the
+     * document (len bytes), 0 when the customer was erased, -1 when changes may have been
+     * missed (load it again) */
+    void (*change)(void *arg, const char *customer, int64_t version, const char *doc,
+                   size_t len);
+    void *arg;
+} pl_store_events_t;
 
 typedef struct {
     int (*load)(pl_store_t *s, const char *customer, char **doc, int64_t *version);
@@ -34,8 +43,10 @@ typedef struct {
     int (*link_new)(pl_store_t *s, const char *channel, const char *user, const char *customer);
     int (*relink)(pl_store_t *s, const char *from, const char *to);
     /* optional: NULL for backends that never wait for a server or need no lock */
-    int (*attach)(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg);
+    int (*attach)(pl_store_t *s, void *uv_loop, const pl_store_events_t *events);
     void (*detach)(pl_store_t *s);
+    int (*watch)(pl_store_t *s, const char *customer);
+    void (*unwatch)(pl_store_t *s, const char *customer);
     int (*lock)(pl_store_t *s, const char *customer, int wait_ms, char token[33]);
     int (*unlock)(pl_store_t *s, const char *customer, const char *token);
 } pl_store_ops_t;
@@ -89,9 +100,15 @@ int pl_store_attempts(pl_store_t *s, const char *channel, const char *user, int6
 
 /* parley serve's event loop (a uv_loop_t *): from now on, calls made in a fiber
  * (base/fiber.h) wait for a store server (Redis) without blocking the loop; calls outside a
- * fiber still wait in place. notify(arg, up, why) is told when the store stops and starts
- * answering. Backends that never wait (memory, SQLite) ignore it. Returns 0 or PL_ENOMEM. */
-int pl_store_attach_loop(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg);
+ * fiber still wait in place. events (copied) are told when the store stops and starts
+ * answering, and of changes to watched customers. Backends that never wait and serve one
+ * process (memory, SQLite) ignore it. Returns 0 or PL_ENOMEM. */
+int pl_store_attach_loop(pl_store_t *s, void *uv_loop, const pl_store_events_t *events);
+/* While attached: tells events.change of every change to this customer's document, by this
+ * process or another (counted: unwatch as often as watched). No-op for memory and SQLite,
+ * where this process's own pushes are all there is. */
+int pl_store_watch(pl_store_t *s, const char *customer);
+void pl_store_unwatch(pl_store_t *s, const char *customer);
 /* Undoes the attachment before the loop closes: calls still waiting fail with PL_ESTORE. The
  * loop must run once more to close what the store had open on it. */
 void pl_store_detach_loop(pl_store_t *s);

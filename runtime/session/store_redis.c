@@ -50,6 +50,7 @@
 #include "base/fiber.h"
 #include "base/mem.h"
 #include "session/redis_async.h"
+#include "session/redis_watch.h"
 
 #include <hiredis/hiredis.h>
 
@@ -95,12 +96,14 @@ static const char *const scripts[S_COUNT] = {
                  "  redis.call('DEL', KEYS[1])\n"
                  "end\n"
                  "return 1\n",
-    /* KEYS: c:CUSTOMER. ARGV: doc, expected version (decimal; "0": no document yet). */
+    /* KEYS: c:CUSTOMER. ARGV: doc, expected version (decimal; "0": no document yet), the
+     * customer's change channel (redis_watch.h), told "VERSION DOC" in the same step. */
     [S_SAVE] = "if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[2] then\n"
                "  return 0\n"
                "end\n"
                "redis.call('HSET', KEYS[1], 'doc', ARGV[1])\n"
-               "redis.call('HINCRBY', KEYS[1], 'version', 1)\n"
+               "local v = redis.call('HINCRBY', KEYS[1], 'version', 1)\n"
+               "redis.call('PUBLISH', ARGV[3], string.format('%d', v) .. ' ' .. ARGV[1])\n"
                "return 1\n",
     /* KEYS: l:CU, cl:CUSTOMER. ARGV: CU, customer. The user leaves their old customer's set. */
     [S_LINK] = LUA_PREFIX "local old = redis.call('GET', KEYS[1])\n"
@@ -129,8 +132,9 @@ static const char *const scripts[S_COUNT] = {
                             "end\n"
                             "redis.call('DEL', KEYS[1])\n"
                             "return 1\n",
-    /* KEYS: c:CUSTOMER, cl:CUSTOMER, cc:CUSTOMER. ARGV: customer. A link or code that names
-     * someone else by now (a set may lag behind an expiry) is left alone. */
+    /* KEYS: c:CUSTOMER, cl:CUSTOMER, cc:CUSTOMER. ARGV: customer, its change channel (told
+     * "0"). A link or code that names someone else by now (a set may lag behind an expiry) is
+     * left alone. */
     [S_ERASE] = LUA_PREFIX "redis.call('DEL', KEYS[1])\n"
                            "for _, u in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
                            "  local l = p .. 'l:' .. u\n"
@@ -145,6 +149,7 @@ static const char *const scripts[S_COUNT] = {
                            "  end\n"
                            "end\n"
                            "redis.call('DEL', KEYS[2], KEYS[3])\n"
+                           "redis.call('PUBLISH', ARGV[2], '0')\n"
                            "return 1\n",
     /* KEYS: code:CODE, cc:CUSTOMER. ARGV: code, customer, now, expires, ttl (expires - now).
      * The customer's set of codes lives as long as its longest-lived code. */
@@ -203,6 +208,8 @@ typedef struct {
     char sha[S_COUNT][41];
     /* attached to parley serve's loop: calls made in a fiber go through this instead */
     pl_redis_async_t *async;
+    pl_redis_watch_t *watch; /* changes of the customers the server has connections for */
+    pl_store_events_t events;
     redisReply *borrowed; /* the last asynchronous reply: hiredis frees it, not release() */
 } rds_t;
 
@@ -449,6 +456,16 @@ static int parse_num(const redisReply *rep, int64_t *n)
     return 0;
 }
 
+/* The channel other processes hear this customer's changes on (redis_watch.h). */
+static int change_channel(const rds_t *r, rkey_t *k, const char *customer)
+{
+    int n = pl_redis_watch_channel(k->s, sizeof(k->s), r->db, customer);
+    if (n < 0)
+        return PL_EINVAL;
+    k->len = (size_t)n;
+    return 0;
+}
+
 static int r_load(pl_store_t *s, const char *customer, char **doc, int64_t *version)
 {
     rds_t *r = (rds_t *)s;
@@ -483,14 +500,14 @@ static int r_save(pl_store_t *s, const char *customer, const char *doc, int64_t 
                   int64_t *version)
 {
     rds_t *r = (rds_t *)s;
-    rkey_t k, v;
-    if (rkey(&k, "c", customer, NULL) != 0)
+    rkey_t k, v, ch;
+    if (rkey(&k, "c", customer, NULL) != 0 || change_channel(r, &ch, customer) != 0)
         return PL_EINVAL;
     num_arg(&v, expected);
     /* The document goes in as it is: it may be much larger than a key. */
-    const char *arg[] = {k.s, doc, v.s};
-    const size_t len[] = {k.len, strlen(doc), v.len};
-    redisReply *rep = eval(r, S_SAVE, 1, 3, arg, len);
+    const char *arg[] = {k.s, doc, v.s, ch.s};
+    const size_t len[] = {k.len, strlen(doc), v.len, ch.len};
+    redisReply *rep = eval(r, S_SAVE, 1, 4, arg, len);
     int rc = verdict(r, rep, PL_ECONFLICT);
     if (rc == 0)
         *version = expected + 1;
@@ -558,12 +575,12 @@ static int r_resolve(pl_store_t *s, const char *channel, const char *user, char 
 
 static int r_erase(pl_store_t *s, const char *customer)
 {
-    rkey_t a[4];
+    rkey_t a[5];
     if (rkey(&a[0], "c", customer, NULL) != 0 || rkey(&a[1], "cl", customer, NULL) != 0 ||
-        rkey(&a[2], "cc", customer, NULL) != 0)
+        rkey(&a[2], "cc", customer, NULL) != 0 || change_channel((rds_t *)s, &a[4], customer) != 0)
         return PL_EINVAL;
     text_arg(&a[3], customer);
-    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_ERASE, 3, 4, a), PL_ESTORE);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_ERASE, 3, 5, a), PL_ESTORE);
 }
 
 static int r_code_put(pl_store_t *s, const char *code, const char *customer, int64_t now_ms,
@@ -682,21 +699,52 @@ static int r_unlock(pl_store_t *s, const char *customer, const char *token)
     return verdict((rds_t *)s, eval_keys((rds_t *)s, S_UNLOCK, 1, 2, a), PL_ESTORE);
 }
 
-static int r_attach(pl_store_t *s, void *uv_loop, pl_store_notify_fn notify, void *arg)
+static void changed(void *arg, const char *customer, int64_t version, const char *doc, size_t len)
+{
+    rds_t *r = arg;
+    if (r->events.change != NULL)
+        r->events.change(r->events.arg, customer, version, doc, len);
+}
+
+static int r_attach(pl_store_t *s, void *uv_loop, const pl_store_events_t *events)
 {
     rds_t *r = (rds_t *)s;
     if (r->async != NULL)
         return 0;
-    r->async = pl_redis_async_new(uv_loop, r->host, r->port, r->db, r->password, notify, arg);
-    return r->async != NULL ? 0 : PL_ENOMEM;
+    r->events = *events;
+    r->async = pl_redis_async_new(uv_loop, r->host, r->port, r->db, r->password,
+                                  events->status, events->arg);
+    r->watch = pl_redis_watch_new(uv_loop, r->host, r->port, r->db, r->password, changed, r);
+    if (r->async == NULL || r->watch == NULL) {
+        pl_redis_async_free(r->async);
+        pl_redis_watch_free(r->watch);
+        r->async = NULL;
+        r->watch = NULL;
+        return PL_ENOMEM;
+    }
+    return 0;
 }
 
 static void r_detach(pl_store_t *s)
 {
     rds_t *r = (rds_t *)s;
-    pl_redis_async_t *a = r->async;
+    pl_redis_async_free(r->async);
+    pl_redis_watch_free(r->watch);
     r->async = NULL;
-    pl_redis_async_free(a);
+    r->watch = NULL;
+}
+
+static int r_watch(pl_store_t *s, const char *customer)
+{
+    rds_t *r = (rds_t *)s;
+    return r->watch != NULL ? pl_redis_watch_add(r->watch, customer) : 0;
+}
+
+static void r_unwatch(pl_store_t *s, const char *customer)
+{
+    rds_t *r = (rds_t *)s;
+    if (r->watch != NULL)
+        pl_redis_watch_remove(r->watch, customer);
 }
 
 static void r_close(pl_store_t *s)
@@ -730,6 +778,8 @@ static const pl_store_ops_t redis_ops = {
     .detach = r_detach,
     .lock = r_lock,
     .unlock = r_unlock,
+    .watch = r_watch,
+    .unwatch = r_unwatch,
 };
 
 /* Reads digits into *n (at most max); returns the character after them, or NULL when there

@@ -113,7 +113,8 @@ static void fibers_share_one_connection_and_the_loop_keeps_running(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     notes_t notes = {0};
-    assert_int_equal(pl_store_attach_loop(s, &loop, noted, &notes), 0);
+    pl_store_events_t events = {.status = noted, .arg = &notes};
+    assert_int_equal(pl_store_attach_loop(s, &loop, &events), 0);
     ticker_t tk = {.ticks = 0};
     uv_timer_init(&loop, &tk.t);
     tk.t.data = &tk;
@@ -184,7 +185,8 @@ static void a_stuck_redis_fails_waiting_fibers_and_the_store_recovers(void **sta
     uv_loop_t loop;
     uv_loop_init(&loop);
     notes_t notes = {0};
-    assert_int_equal(pl_store_attach_loop(s, &loop, noted, &notes), 0);
+    pl_store_events_t events = {.status = noted, .arg = &notes};
+    assert_int_equal(pl_store_attach_loop(s, &loop, &events), 0);
 
     /* connected and answering first */
     loader_t first = {.s = s};
