@@ -100,7 +100,9 @@ static void tick(lws_sorted_usec_list_t *sul)
         begin_shutdown(s);
     if (s->stopping && (s->conns == NULL || pl__srv_now_ms() - s->stop_at > SHUTDOWN_GRACE_MS)) {
         /* the first step of destroying the context, inside the loop: libwebsockets closes its
-         * handles as the loop runs on, and uv_run returns when none is left */
+         * handles as the loop runs on, the store closes its connections (Redis), and uv_run
+         * returns when none is left */
+        pl_store_detach_loop(s->store);
         lws_context_destroy(s->ctx);
         return;
     }
