@@ -48,26 +48,30 @@ static int customer_for(pl_store_t *store, const char *channel, const char *user
     return PL_ECONFLICT;
 }
 
+/* A stored document as a state: an empty object for none; PL_ESTORE when it is not a JSON
+ * object. Takes doc. */
+static int parse_state(char *doc, int found, cJSON **state)
+{
+    *state = found ? cJSON_Parse(doc) : cJSON_CreateObject();
+    pl_free(doc);
+    if (*state == NULL || !cJSON_IsObject(*state)) {
+        cJSON_Delete(*state);
+        *state = NULL;
+        return found ? PL_ESTORE : PL_ENOMEM;
+    }
+    return 0;
+}
+
 int pl_session_load_state(pl_store_t *store, const char *customer, cJSON **state,
                           int64_t *version)
 {
     char *doc = NULL;
     int rc = pl_store_load(store, customer, &doc, version);
-    if (rc == PL_ENOTFOUND) {
-        *version = 0;
-        *state = cJSON_CreateObject();
-        return *state ? 0 : PL_ENOMEM;
-    }
-    if (rc != 0)
+    if (rc != 0 && rc != PL_ENOTFOUND)
         return rc;
-    *state = cJSON_Parse(doc);
-    pl_free(doc);
-    if (*state == NULL || !cJSON_IsObject(*state)) {
-        cJSON_Delete(*state);
-        *state = NULL;
-        return PL_ESTORE;
-    }
-    return 0;
+    if (rc == PL_ENOTFOUND)
+        *version = 0;
+    return parse_state(doc, rc == 0, state);
 }
 
 /* "my code is 482 019" (or "four eight two zero one nine"): a message that names a code and
@@ -123,17 +127,32 @@ static int show_link_code(const pl_runtime_t *rt, pl_store_t *store, const char 
     return pl_runtime_turn(rt, state, &show, scratch, out);
 }
 
-/* Load, turn, compare-and-swap save, again on a conflict: the customer's lock is held. */
+/* Lock and load, turn, compare-and-swap save with the release of the lock, and from the load
+ * again on a conflict (possible only when the lock expired meanwhile). token is the lock's
+ * while it is held, empty once released. */
 static int locked_turn(const pl_runtime_t *rt, pl_store_t *store, const pl_event_t *ev,
-                       pl_arena_t *scratch, pl_turn_t *out, pl_session_result_t *res)
+                       pl_arena_t *scratch, pl_turn_t *out, pl_session_result_t *res,
+                       char token[33])
 {
     int rc;
     for (int attempt = 0; attempt < PL_SESSION_MAX_RETRIES; attempt++) {
         cJSON *state = NULL;
-        int64_t version;
-        rc = pl_session_load_state(store, res->customer, &state, &version);
-        if (rc != 0)
+        int64_t version = 0;
+        char *doc = NULL;
+        if (attempt == 0) {
+            /* one turn of this customer at a time, in every process sharing the store */
+            rc = pl_store_lock_load(store, res->customer, PL_SESSION_LOCK_WAIT_MS, token, &doc,
+                                    &version);
+            if (rc != 0 && rc != PL_ENOTFOUND)
+                return rc;
+            int found = rc == 0;
+            if (!found)
+                version = 0;
+            if ((rc = parse_state(doc, found, &state)) != 0)
+                return rc;
+        } else if ((rc = pl_session_load_state(store, res->customer, &state, &version)) != 0) {
             return rc;
+        }
         pl_arena_reset(scratch);
         rc = pl_runtime_turn(rt, &state, ev, scratch, out);
         if (rc == 0 && out->link_code &&
@@ -150,11 +169,11 @@ static int locked_turn(const pl_runtime_t *rt, pl_store_t *store, const pl_event
             cJSON_Delete(state);
             return rc;
         }
-        char *doc = rc == 0 ? cJSON_PrintUnformatted(state) : NULL;
+        doc = rc == 0 ? cJSON_PrintUnformatted(state) : NULL;
         if (rc == 0 && doc == NULL)
             rc = PL_ENOMEM;
         if (rc == 0)
-            rc = pl_store_save(store, res->customer, doc, version, &res->version);
+            rc = pl_store_save_unlock(store, res->customer, doc, version, &res->version, token);
         cJSON_free(doc);
         if (rc == 0) {
             res->state = state;
@@ -189,13 +208,10 @@ int pl_session_turn(const pl_runtime_t *rt, pl_store_t *store, const char *user,
     int rc = customer_for(store, pl_channel_name(ev->channel), user, res->customer);
     if (rc != 0)
         return rc;
-    /* one turn of this customer at a time, in every process sharing the store */
-    char token[33];
-    rc = pl_store_lock(store, res->customer, PL_SESSION_LOCK_WAIT_MS, token);
-    if (rc != 0)
-        return rc;
-    rc = locked_turn(rt, store, ev, scratch, out, res);
-    /* a release that fails changes nothing committed: the lock expires by itself */
+    char token[33] = "";
+    rc = locked_turn(rt, store, ev, scratch, out, res, token);
+    /* still held after a failure or an erasure; a release that fails changes nothing
+     * committed: the lock expires by itself */
     (void)pl_store_unlock(store, res->customer, token);
     return rc;
 }

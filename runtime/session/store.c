@@ -163,3 +163,38 @@ int pl_store_unlock(pl_store_t *s, const char *customer, const char *token)
         return 0;
     return s->ops->unlock(s, customer, token);
 }
+
+int pl_store_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33],
+                       char **doc, int64_t *version)
+{
+    token[0] = '\0';
+    if (bad_key(customer) || wait_ms < 0)
+        return PL_EINVAL;
+    if (s->ops->lock_load != NULL)
+        return s->ops->lock_load(s, customer, wait_ms, token, doc, version);
+    int rc = pl_store_lock(s, customer, wait_ms, token);
+    if (rc != 0)
+        return rc;
+    rc = s->ops->load(s, customer, doc, version);
+    if (rc != 0 && rc != PL_ENOTFOUND) {
+        pl_store_unlock(s, customer, token);
+        token[0] = '\0';
+    }
+    return rc;
+}
+
+int pl_store_save_unlock(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                         int64_t *version, char token[33])
+{
+    if (bad_key(customer) || doc == NULL || expected < 0)
+        return PL_EINVAL;
+    if (token[0] != '\0' && s->ops->save_unlock != NULL)
+        return s->ops->save_unlock(s, customer, doc, expected, version, token);
+    int rc = s->ops->save(s, customer, doc, expected, version);
+    if (rc == 0 && token[0] != '\0') {
+        /* committed all the same if this fails: the lock expires by itself */
+        (void)pl_store_unlock(s, customer, token);
+        token[0] = '\0';
+    }
+    return rc;
+}

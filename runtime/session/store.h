@@ -45,6 +45,11 @@ typedef struct {
     /* optional: NULL for backends that never wait for a server or need no lock */
     int (*attach)(pl_store_t *s, void *uv_loop, const pl_store_events_t *events);
     void (*detach)(pl_store_t *s);
+    /* optional: lock and load in one round trip; save and unlock in one */
+    int (*lock_load)(pl_store_t *s, const char *customer, int wait_ms, char token[33],
+                     char **doc, int64_t *version);
+    int (*save_unlock)(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                       int64_t *version, char token[33]);
     int (*watch)(pl_store_t *s, const char *customer);
     void (*unwatch)(pl_store_t *s, const char *customer);
     int (*lock)(pl_store_t *s, const char *customer, int wait_ms, char token[33]);
@@ -124,6 +129,16 @@ int pl_store_lock(pl_store_t *s, const char *customer, int wait_ms, char token[3
 /* Releases the lock if this token still holds it (once expired and taken by another turn, it
  * is theirs). An empty token does nothing. */
 int pl_store_unlock(pl_store_t *s, const char *customer, const char *token);
+
+/* pl_store_lock, then pl_store_load, in one round trip where the backend can (Redis). 0 with
+ * the document, or PL_ENOTFOUND when the customer has none: the lock is held in both cases.
+ * On any other result the lock is not held (token empty). */
+int pl_store_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33],
+                       char **doc, int64_t *version);
+/* pl_store_save, and on success the release of the lock in the same step (token emptied).
+ * On PL_ECONFLICT or a failure the lock is still held: release it with pl_store_unlock. */
+int pl_store_save_unlock(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                         int64_t *version, char token[33]);
 
 /* Backends (store_memory.c, store_sqlite.c, store_redis.c). */
 int pl__store_memory_open(pl_store_t **out);

@@ -87,6 +87,7 @@ enum {
     S_CODE_TAKE,
     S_ATTEMPTS,
     S_UNLOCK,
+    S_LOCK_LOAD,
     S_COUNT
 };
 
@@ -96,15 +97,29 @@ static const char *const scripts[S_COUNT] = {
                  "  redis.call('DEL', KEYS[1])\n"
                  "end\n"
                  "return 1\n",
-    /* KEYS: c:CUSTOMER. ARGV: doc, expected version (decimal; "0": no document yet), the
-     * customer's change channel (redis_watch.h), told "VERSION DOC" in the same step. */
+    /* KEYS: c:CUSTOMER [, lk:CUSTOMER]. ARGV: doc, expected version (decimal; "0": no
+     * document yet), the customer's change channel (redis_watch.h), told "VERSION DOC" in the
+     * same step [, the lock's token: the lock is released with the save]. */
     [S_SAVE] = "if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[2] then\n"
                "  return 0\n"
                "end\n"
                "redis.call('HSET', KEYS[1], 'doc', ARGV[1])\n"
                "local v = redis.call('HINCRBY', KEYS[1], 'version', 1)\n"
                "redis.call('PUBLISH', ARGV[3], string.format('%d', v) .. ' ' .. ARGV[1])\n"
+               "if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[4] then\n"
+               "  redis.call('DEL', KEYS[2])\n"
+               "end\n"
                "return 1\n",
+    /* KEYS: lk:CUSTOMER, c:CUSTOMER. ARGV: token, time to live (ms). 0 while another holds
+     * the lock; else {1} (no document) or {1, doc, version}. */
+    [S_LOCK_LOAD] = "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+                    "  return 0\n"
+                    "end\n"
+                    "local d = redis.call('HMGET', KEYS[2], 'doc', 'version')\n"
+                    "if not d[1] then\n"
+                    "  return {1}\n"
+                    "end\n"
+                    "return {1, d[1], d[2]}\n",
     /* KEYS: l:CU, cl:CUSTOMER. ARGV: CU, customer. The user leaves their old customer's set. */
     [S_LINK] = LUA_PREFIX "local old = redis.call('GET', KEYS[1])\n"
                           "if old and old ~= ARGV[2] then\n"
@@ -496,21 +511,47 @@ static int r_load(pl_store_t *s, const char *customer, char **doc, int64_t *vers
     return rc;
 }
 
-static int r_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
-                  int64_t *version)
+/* Saves, and with a token releases the customer's lock in the same step. */
+static int save(rds_t *r, const char *customer, const char *doc, int64_t expected,
+                int64_t *version, const char *token)
 {
-    rds_t *r = (rds_t *)s;
-    rkey_t k, v, ch;
-    if (rkey(&k, "c", customer, NULL) != 0 || change_channel(r, &ch, customer) != 0)
+    rkey_t k, v, ch, lk;
+    if (rkey(&k, "c", customer, NULL) != 0 || change_channel(r, &ch, customer) != 0 ||
+        (token != NULL && rkey(&lk, "lk", customer, NULL) != 0))
         return PL_EINVAL;
     num_arg(&v, expected);
-    /* The document goes in as it is: it may be much larger than a key. */
-    const char *arg[] = {k.s, doc, v.s, ch.s};
-    const size_t len[] = {k.len, strlen(doc), v.len, ch.len};
-    redisReply *rep = eval(r, S_SAVE, 1, 4, arg, len);
+    /* KEYS c [, lk], ARGV doc, version, channel [, token]. The document goes in as it is: it
+     * may be much larger than a key. */
+    const char *arg[6];
+    size_t len[6];
+    int n = 0, nkeys = token ? 2 : 1;
+    arg[n] = k.s, len[n++] = k.len;
+    if (token)
+        arg[n] = lk.s, len[n++] = lk.len;
+    arg[n] = doc, len[n++] = strlen(doc);
+    arg[n] = v.s, len[n++] = v.len;
+    arg[n] = ch.s, len[n++] = ch.len;
+    if (token)
+        arg[n] = token, len[n++] = strlen(token);
+    redisReply *rep = eval(r, S_SAVE, nkeys, n, arg, len);
     int rc = verdict(r, rep, PL_ECONFLICT);
     if (rc == 0)
         *version = expected + 1;
+    return rc;
+}
+
+static int r_save(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                  int64_t *version)
+{
+    return save((rds_t *)s, customer, doc, expected, version, NULL);
+}
+
+static int r_save_unlock(pl_store_t *s, const char *customer, const char *doc, int64_t expected,
+                         int64_t *version, char token[33])
+{
+    int rc = save((rds_t *)s, customer, doc, expected, version, token);
+    if (rc == 0)
+        token[0] = '\0';
     return rc;
 }
 
@@ -654,31 +695,61 @@ static void pause_ms(rds_t *r, int ms)
     nanosleep(&t, NULL);
 }
 
-static int r_lock(pl_store_t *s, const char *customer, int wait_ms, char token[33])
+static int r_unlock(pl_store_t *s, const char *customer, const char *token)
 {
-    rds_t *r = (rds_t *)s;
-    rkey_t k;
-    char ttl[16];
-    if (rkey(&k, "lk", customer, NULL) != 0)
+    rkey_t a[2];
+    if (rkey(&a[0], "lk", customer, NULL) != 0)
+        return PL_EINVAL;
+    text_arg(&a[1], token);
+    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_UNLOCK, 1, 2, a), PL_ESTORE);
+}
+
+/* Takes the customer's lock, waiting for its holder up to wait_ms; with doc, loads the
+ * document in the same step (PL_ENOTFOUND: locked, no document). */
+static int lock(rds_t *r, const char *customer, int wait_ms, char token[33], char **doc,
+                int64_t *version)
+{
+    rkey_t a[4];
+    if (rkey(&a[0], "lk", customer, NULL) != 0 || rkey(&a[1], "c", customer, NULL) != 0)
         return PL_EINVAL;
     int rc = pl_random_id(token);
     if (rc != 0)
         return rc;
-    snprintf(ttl, sizeof(ttl), "%d", PL_STORE_LOCK_TTL_MS);
-    const char *argv[] = {"SET", k.s, token, "NX", "PX", ttl};
-    const size_t len[] = {3, k.len, 32, 2, 2, strlen(ttl)};
+    text_arg(&a[2], token);
+    num_arg(&a[3], PL_STORE_LOCK_TTL_MS);
+    const char *argv[] = {"SET", a[0].s, token, "NX", "PX", a[3].s};
+    const size_t len[] = {3, a[0].len, 32, 2, 2, a[3].len};
     int64_t deadline = monotonic_ms() + wait_ms;
     int delay = 1;
     for (;;) {
-        redisReply *rep = command(r, 6, argv, len);
+        redisReply *rep = doc ? eval_keys(r, S_LOCK_LOAD, 2, 4, a) : command(r, 6, argv, len);
         if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
             release(r, rep);
             break;
         }
-        int got = rep->type == REDIS_REPLY_STATUS; /* +OK; nil when another turn holds it */
+        int got = doc ? rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1
+                      : rep->type == REDIS_REPLY_STATUS; /* +OK; nil while another holds it */
+        if (got && doc != NULL) {
+            int64_t v;
+            if (rep->elements == 1) {
+                rc = PL_ENOTFOUND;
+            } else if (rep->elements == 3 && rep->element[1]->type == REDIS_REPLY_STRING &&
+                       parse_num(rep->element[2], &v) == 0) {
+                *doc = pl_strndup(rep->element[1]->str, rep->element[1]->len);
+                *version = v;
+                rc = *doc ? 0 : PL_ENOMEM;
+            } else {
+                rc = PL_ESTORE;
+            }
+        }
         release(r, rep);
-        if (got)
-            return 0;
+        if (got) {
+            if (rc != 0 && rc != PL_ENOTFOUND) {
+                r_unlock(&r->base, customer, token);
+                break;
+            }
+            return rc;
+        }
         if (monotonic_ms() + delay > deadline) {
             token[0] = '\0';
             return PL_EBUSY;
@@ -687,16 +758,18 @@ static int r_lock(pl_store_t *s, const char *customer, int wait_ms, char token[3
         delay = delay < 32 ? delay * 2 : 50;
     }
     token[0] = '\0';
-    return PL_ESTORE;
+    return rc == PL_ENOMEM ? rc : PL_ESTORE;
 }
 
-static int r_unlock(pl_store_t *s, const char *customer, const char *token)
+static int r_lock(pl_store_t *s, const char *customer, int wait_ms, char token[33])
 {
-    rkey_t a[2];
-    if (rkey(&a[0], "lk", customer, NULL) != 0)
-        return PL_EINVAL;
-    text_arg(&a[1], token);
-    return verdict((rds_t *)s, eval_keys((rds_t *)s, S_UNLOCK, 1, 2, a), PL_ESTORE);
+    return lock((rds_t *)s, customer, wait_ms, token, NULL, NULL);
+}
+
+static int r_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33],
+                       char **doc, int64_t *version)
+{
+    return lock((rds_t *)s, customer, wait_ms, token, doc, version);
 }
 
 static void changed(void *arg, const char *customer, int64_t version, const char *doc, size_t len)
@@ -778,6 +851,8 @@ static const pl_store_ops_t redis_ops = {
     .detach = r_detach,
     .lock = r_lock,
     .unlock = r_unlock,
+    .lock_load = r_lock_load,
+    .save_unlock = r_save_unlock,
     .watch = r_watch,
     .unwatch = r_unwatch,
 };

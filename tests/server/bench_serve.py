@@ -4,7 +4,12 @@ of one client talking in a loop (each message waits for its reply, so this is th
 latency a customer sees, commit included), and the server's memory per idle connection
 (VmRSS from /proc with N open connections that said hello, minus before).
 
-usage: bench_serve.py PARLEY SOURCE_DIR [--seconds S] [--idle N] [--store memory|sqlite]
+With --clients N, N such clients talk at once (throughput under load). --store redis starts a
+redis-server of its own (appendonly yes, appendfsync always: every acknowledged turn on disk,
+as SQLite's store keeps it).
+
+usage: bench_serve.py PARLEY SOURCE_DIR [--seconds S] [--idle N] [--clients N]
+                      [--store memory|sqlite|redis]
 Prints one JSON object. Run it on a quiet machine and compare runs made together."""
 
 import argparse
@@ -36,8 +41,26 @@ def rss_kib(pid):
     return 0
 
 
-def start(parley, src, port, store, tmp):
-    spec = "memory" if store == "memory" else f"sqlite:{tmp}/bench.db"
+def start_redis(tmp):
+    port = free_port()
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp,
+                          "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return p, port
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise SystemExit("redis-server did not start")
+
+
+def start(parley, src, port, store, tmp, redis_port=None):
+    spec = ("memory" if store == "memory" else f"redis://127.0.0.1:{redis_port}"
+            if store == "redis" else f"sqlite:{tmp}/bench.db")
     p = subprocess.Popen([parley, "serve", "--listen", f"127.0.0.1:{port}", "--store", spec,
                           "--rate-limit", "100", "--log-level", "error",
                           "dialogs/camera-shop.en.yaml"], cwd=src,
@@ -67,11 +90,12 @@ async def hello(port, i):
     return ws
 
 
-async def loop(port, seconds):
-    ws = await hello(port, 0)
+async def loop(port, seconds, client=0):
+    base = client * 1000000
+    ws = await hello(port, base)
     lat, n, end = [], 0, time.monotonic() + seconds
     # the rate limit allows 100 per 10 s per connection: a new connection every 90 messages
-    conn = 1
+    conn = base + 1
     while time.monotonic() < end:
         if n and n % 90 == 0:
             await ws.close()
@@ -107,21 +131,32 @@ def main():
     ap.add_argument("src")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--idle", type=int, default=1000)
-    ap.add_argument("--store", choices=["memory", "sqlite"], default="sqlite")
+    ap.add_argument("--store", choices=["memory", "sqlite", "redis"], default="sqlite")
+    ap.add_argument("--clients", type=int, default=1)
     a = ap.parse_args()
+
+    async def clients():
+        t0 = time.monotonic()
+        runs = await asyncio.gather(*[loop(port, a.seconds, i) for i in range(a.clients)])
+        return [x for r in runs for x in r], time.monotonic() - t0
+
     with tempfile.TemporaryDirectory() as tmp:
+        redis, redis_port = start_redis(tmp) if a.store == "redis" else (None, None)
         port = free_port()
-        p = start(os.path.realpath(a.parley), a.src, port, a.store, tmp)
+        p = start(os.path.realpath(a.parley), a.src, port, a.store, tmp, redis_port)
         try:
-            lat = asyncio.run(loop(port, a.seconds))
+            lat, wall = asyncio.run(clients())
             before, after = asyncio.run(idle(port, p.pid, a.idle))
         finally:
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=10)
+            if redis is not None:
+                redis.kill()
+                redis.wait()
     lat.sort()
     q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] * 1e6
-    print(json.dumps({"store": a.store, "messages": len(lat),
-                      "messages_per_second": round(len(lat) / sum(lat), 1),
+    print(json.dumps({"store": a.store, "clients": a.clients, "messages": len(lat),
+                      "messages_per_second": round(len(lat) / wall, 1),
                       "p50_us": round(q(0.50), 1), "p99_us": round(q(0.99), 1),
                       "mean_us": round(statistics.mean(lat) * 1e6, 1),
                       "idle_connections": a.idle, "rss_before_kib": before, "rss_after_kib": after,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 static th_redis_t redis;
@@ -280,6 +281,63 @@ static void the_lock_has_one_holder_and_expires_by_itself(void **state)
     pl_store_close(b);
 }
 
+/* Lock and load in one step, save and release in one, on every backend (memory and SQLite
+ * through the store front's fallback, Redis in its scripts). */
+static void lock_load_and_save_unlock_pair_up(const char *spec, int exclusive)
+{
+    /* two processes' stores; in memory there is only ever one */
+    pl_store_t *a = open_spec(spec), *b = strcmp(spec, "memory") == 0 ? a : open_spec(spec);
+    char ta[33], tb[33], *doc = NULL;
+    int64_t v = -1;
+    assert_int_equal(pl_store_lock_load(a, "carol", 0, ta, &doc, &v), PL_ENOTFOUND);
+    assert_null(doc);
+    if (exclusive) {
+        assert_int_equal(strlen(ta), 32);
+        assert_int_equal(pl_store_lock_load(b, "carol", 50, tb, &doc, &v), PL_EBUSY);
+        assert_string_equal(tb, "");
+    }
+    assert_int_equal(pl_store_save_unlock(a, "carol", "{\"n\":1}", 0, &v, ta), 0);
+    assert_int_equal(v, 1);
+    assert_string_equal(ta, ""); /* released with the save */
+    assert_int_equal(pl_store_lock_load(b, "carol", 0, tb, &doc, &v), 0);
+    assert_string_equal(doc, "{\"n\":1}");
+    assert_int_equal(v, 1);
+    pl_free(doc);
+    /* a stale save: refused, and the lock is still held */
+    assert_int_equal(pl_store_save_unlock(b, "carol", "{\"n\":0}", 0, &v, tb), PL_ECONFLICT);
+    if (exclusive) {
+        assert_int_equal(strlen(tb), 32);
+        assert_int_equal(pl_store_lock(a, "carol", 0, ta), PL_EBUSY);
+    }
+    assert_int_equal(pl_store_unlock(b, "carol", tb), 0);
+    assert_int_equal(pl_store_lock(a, "carol", 0, ta), 0);
+    assert_int_equal(pl_store_unlock(a, "carol", ta), 0);
+    if (b != a)
+        pl_store_close(b);
+    pl_store_close(a);
+}
+
+static void lock_load_and_save_unlock_on_every_backend(void **state)
+{
+    (void)state;
+    char spec[96];
+    snprintf(spec, sizeof(spec), "%s/7", redis.spec);
+    lock_load_and_save_unlock_pair_up(spec, 1);
+    lock_load_and_save_unlock_pair_up("memory", 0);
+    char db[] = "/tmp/parley-lock-load-XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(spec, sizeof(spec), "sqlite:%s", db);
+    lock_load_and_save_unlock_pair_up(spec, 0);
+    unlink(db);
+    char side[96];
+    snprintf(side, sizeof(side), "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", db);
+    unlink(side);
+}
+
 int main(void)
 {
     char why[512];
@@ -291,6 +349,7 @@ int main(void)
         cmocka_unit_test(fibers_share_one_connection_and_the_loop_keeps_running),
         cmocka_unit_test(a_stuck_redis_fails_waiting_fibers_and_the_store_recovers),
         cmocka_unit_test(the_lock_has_one_holder_and_expires_by_itself),
+        cmocka_unit_test(lock_load_and_save_unlock_on_every_backend),
     };
     int failed = cmocka_run_group_tests_name("store_async", tests, NULL, NULL);
     th_redis_stop(&redis);
