@@ -10,6 +10,8 @@ with the openssl command). Checks:
     acknowledged turn is one committed version, none lost;
   - Redis killed (-9) mid-load and restarted: errors while it is down, service after, no
     acknowledged turn lost;
+  - Redis stuck (SIGSTOP): the instance still answers at once, the waiting turn fails after
+    the timeout, and service resumes;
   - an instance killed (-9) while it holds a customer's lock: the other instance serves that
     customer once the lock has expired.
 
@@ -443,6 +445,41 @@ async def redis_restart(a, b, redis, customers=10, seconds=7.0, down_at=2.0, up_
         await ws.close()
 
 
+# ---------------------------------------------------------------- Redis stuck: the loop goes on
+
+async def redis_stuck(a, redis):
+    """Redis stopped (SIGSTOP: connections stay open, nothing answers): the instance keeps
+    serving what needs no store, a turn fails with 'try again' after the timeout, and turns
+    work again once Redis goes on."""
+    token = token_for("cluster-stuck")
+    ws, _ = await widget(a, token)
+    await say(ws, "hello", "s0")
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        await ws.send(json.dumps({"type": "message", "id": "s1", "text": "about 900 euros"}))
+        t0 = time.monotonic()
+        with await asyncio.to_thread(urllib.request.urlopen, f"{a.origin}/healthz", timeout=5) as r:
+            status = r.status
+        health = time.monotonic() - t0
+        check(status == 200 and health < 0.5,
+              f"while Redis is stuck, the instance still answers at once (/healthz {status} "
+              f"in {health * 1000:.0f} ms)")
+        while True:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if m.get("in_reply_to") == "s1":
+                break
+        took = time.monotonic() - t0
+        check(m.get("type") == "error" and m.get("code") == "unavailable" and took < 3.5,
+              f"…and the turn waiting for Redis gets 'unavailable' after {took:.2f} s "
+              f"({m.get('type')} {m.get('code')})")
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    await asyncio.sleep(0.5)
+    m, _ = await say(ws, "about 900 euros", "s2")
+    check(m.get("type") == "reply", f"…and once Redis goes on, turns work again ({m.get('type')})")
+    await ws.close()
+
+
 # ---------------------------------------------------------------- an instance killed holding a lock
 
 async def lock_holder_killed(b, make_instance, redis):
@@ -496,6 +533,7 @@ def main():
             asyncio.run(offer_decline_and_consent(a, b))
             asyncio.run(load(a, b, redis, d))
             asyncio.run(redis_restart(a, b, redis))
+            asyncio.run(redis_stuck(a, redis))
             asyncio.run(lock_holder_killed(b, make, redis))
             m = urllib.request.urlopen(f"{a.origin}/metrics", timeout=5).read().decode()
             outages = re.search(r"^parley_store_outages_total (\d+)", m, re.M)
