@@ -318,7 +318,7 @@ int pl__http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         if (pl__task_start(c, strcmp(c->path, "/v1/voice/alexa") == 0 ? voice_task : app_task,
                            NULL, 0) != 0)
             return respond_error(c, 503, PL_ERR_UNAVAILABLE, NULL,
-                                 "the server is out of memory; try again");
+                                 "the server is too busy; try again in a moment");
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (c->resp == NULL)

@@ -22,6 +22,7 @@
 #define PL_SRV_MAX_BOTS 16
 #define PL_SRV_APP_USERS 1024          /* app users whose recent turns are counted */
 #define PL_SRV_WAITING_MAX 200         /* messages of one connection waiting for its task */
+#define PL_SRV_TASKS_MAX 4096          /* requests running at once (waiting for the store) */
 
 /* ---- bots (bots.c) ---- */
 
@@ -191,7 +192,8 @@ void pl__conn_gone(pl_server_t *s, void *pss);
 void pl__conn_hold(pl_conn_t *c);
 void pl__conn_release(pl_conn_t *c);
 /* Runs fn in a task of c (it takes text, malloc'd, or NULL). Returns 0 (it may still be
- * running), or PL_ENOMEM when it could not start (fn did not run, text is freed). */
+ * running), or PL_ELIMIT (PL_SRV_TASKS_MAX are running) or PL_ENOMEM when it could not
+ * start (fn did not run, text is freed). */
 int pl__task_start(pl_conn_t *c, pl_task_fn fn, char *text, size_t len);
 /* Keeps a copy of a message for when c's task has ended; PL_ELIMIT when too many wait. */
 int pl__task_queue(pl_conn_t *c, const char *text, size_t len);

@@ -145,6 +145,10 @@ static void task_main(void *arg)
 int pl__task_start(pl_conn_t *c, pl_task_fn fn, char *text, size_t len)
 {
     pl_server_t *s = c->srv;
+    if (s->tasks >= PL_SRV_TASKS_MAX) { /* each holds a stack while it waits: bounded */
+        free(text);
+        return PL_ELIMIT;
+    }
     pl_task_t *t = task_new(s);
     if (t == NULL) {
         free(text);

@@ -358,7 +358,8 @@ static int on_receive(pl_conn_t *c, const char *in, size_t len)
         c->rx = NULL;
         c->rxlen = 0;
         if (pl__task_start(c, pl__ws_message_task, text, n) != 0)
-            send_error(c, PL_ERR_UNAVAILABLE, "the server is out of memory; try again", NULL);
+            send_error(c, PL_ERR_UNAVAILABLE, "the server is too busy; try again in a moment",
+                       NULL);
     }
     c->rxlen = 0;
     return 0;
