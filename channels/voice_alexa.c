@@ -7,6 +7,7 @@
 #include "server_int.h"
 #include "base/error.h"
 #include "base/hash.h"
+#include "render/notices.h"
 #include "render/ssml.h"
 #include "session/identity_jwt.h"
 #include "session/sign_in.h"
@@ -175,6 +176,29 @@ static cJSON *respond(pl_server_t *s, int b, const pl_turn_t *turn, const cJSON 
     return env;
 }
 
+/* "Please try again" said to the customer: the store did not answer, nothing changed. The
+ * session stays open, so they can say it again. */
+static cJSON *try_again(pl_server_t *s, int b, int session_ended)
+{
+    cJSON *env = cJSON_CreateObject();
+    cJSON_AddStringToObject(env, "version", "1.0");
+    cJSON *r = cJSON_AddObjectToObject(env, "response");
+    cJSON_AddObjectToObject(env, "sessionAttributes");
+    if (session_ended)
+        return env;
+    pl_strbuf_t text, ssml;
+    pl_strbuf_init(&text, 1024);
+    pl_strbuf_init(&ssml, 2048);
+    if (pl_notice_text(pl_runtime_bot(s->bots.items[b].rt), NULL, PL_NOTICE_TRY_AGAIN, NULL,
+                       &text) == 0 &&
+        pl_strbuf_printf(&ssml, "<speak>%s</speak>", pl_strbuf_str(&text)) == 0)
+        cJSON_AddItemToObject(r, "outputSpeech", speech(pl_strbuf_str(&ssml)));
+    cJSON_AddBoolToObject(r, "shouldEndSession", 0);
+    pl_strbuf_cleanup(&text);
+    pl_strbuf_cleanup(&ssml);
+    return env;
+}
+
 static int needs_screen(const pl_turn_t *turn)
 {
     for (size_t i = 0; i < turn->reply.n; i++)
@@ -296,6 +320,12 @@ cJSON *pl__voice_alexa(pl_task_t *t, const char *body, size_t len, int *status)
     if (rc != 0) {
         cJSON_Delete(env);
         pl__hub_failed(s, "a voice turn", rc);
+        if (rc == PL_ESTORE || rc == PL_EBUSY || rc == PL_ECONFLICT) {
+            /* the customer hears why, in the bot's language, instead of the platform's
+             * "there was a problem with the skill" */
+            *status = 200;
+            return try_again(s, b, ev.kind == PL_EVENT_SESSION_END);
+        }
         *status = rc == PL_EINVAL ? 400 : 503;
         return error_json(rc == PL_EINVAL ? "bad_request" : "unavailable",
                           rc == PL_EINVAL ? "the request cannot be taken (unknown intent?)"

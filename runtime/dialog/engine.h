@@ -85,6 +85,7 @@ typedef enum {
     PL_NOTICE_LINK_DENIED,
     PL_NOTICE_LINK_LIMITED,
     PL_NOTICE_GOODBYE,
+    PL_NOTICE_TRY_AGAIN, /* said by a channel, not the engine: the store did not answer */
     PL_NOTICE_COUNT
 } pl_notice_t;
 

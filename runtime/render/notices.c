@@ -38,6 +38,8 @@ static const char *const en[PL_NOTICE_COUNT] = {
                               "the website or in the app.",
     [PL_NOTICE_LINK_LIMITED] = "Too many wrong codes. Please wait 15 minutes and try again.",
     [PL_NOTICE_GOODBYE] = "Goodbye!",
+    [PL_NOTICE_TRY_AGAIN] = "Sorry, I cannot reach my records just now, so nothing was changed. "
+                            "Please try again in a moment.",
 };
 static const char *const de[PL_NOTICE_COUNT] = {
     [PL_NOTICE_OFFER_ACCEPTED] = "Danke! Notiert: {{offer.title}} für {{offer.price}} ist "
@@ -69,6 +71,8 @@ static const char *const de[PL_NOTICE_COUNT] = {
                               "Webseite oder in der App einen neuen Code anfordern.",
     [PL_NOTICE_LINK_LIMITED] = "Zu viele falsche Codes. Bitte in 15 Minuten noch einmal versuchen.",
     [PL_NOTICE_GOODBYE] = "Auf Wiederhören!",
+    [PL_NOTICE_TRY_AGAIN] = "Entschuldigung, gerade komme ich nicht an meine Daten; es wurde "
+                            "nichts geändert. Bitte gleich noch einmal versuchen.",
 };
 
 /* How customers name category id: the first of its words. */

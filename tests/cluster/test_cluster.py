@@ -458,6 +458,8 @@ async def redis_stuck(a, redis):
     try:
         await ws.send(json.dumps({"type": "message", "id": "s1", "text": "about 900 euros"}))
         t0 = time.monotonic()
+        spoken_reply = asyncio.ensure_future(asyncio.to_thread(
+            a.voice, envelope("cluster-stuck-speaker", free_text("about 900 euros"), token=token)))
         with await asyncio.to_thread(urllib.request.urlopen, f"{a.origin}/healthz", timeout=5) as r:
             status = r.status
         health = time.monotonic() - t0
@@ -472,6 +474,10 @@ async def redis_stuck(a, redis):
         check(m.get("type") == "error" and m.get("code") == "unavailable" and took < 3.5,
               f"…and the turn waiting for Redis gets 'unavailable' after {took:.2f} s "
               f"({m.get('type')} {m.get('code')})")
+        st, r = await spoken_reply
+        words = spoken(r) if st == 200 else ""
+        check(st == 200 and "try again" in words and r["response"]["shouldEndSession"] is False,
+              f"…and by voice the customer hears it, the session staying open ({st} {words[:90]!r})")
     finally:
         os.kill(redis.proc.pid, signal.SIGCONT)
     await asyncio.sleep(0.5)
