@@ -4,7 +4,8 @@ started here (appendonly yes, appendfsync always), instance A with the web widge
 WebSocket, instance B with the app (HTTP) and voice (signed Alexa requests, a test CA made
 with the openssl command). Checks:
   - an offer made on A is presented with the same terms on B (app and voice);
-  - a decline on B reaches the widget on A within 100 ms;
+  - a decline on B reaches the widget on A within 100 ms, and also when A's subscription was
+    cut just before (A loads the customer again once subscribed);
   - consent withdrawn on A stops personalisation on B;
   - 2 instances x 5,000 concurrent turns of the same customers from three channels: every
     acknowledged turn is one committed version, none lost;
@@ -279,6 +280,31 @@ async def offer_decline_and_consent(a, b):
     await ws.close()
 
 
+async def change_while_the_subscription_is_down(a, b, redis):
+    """Redis drops A's subscription connection; B changes the customer before A has
+    subscribed again: A loads the customer again once it has, so the widget still sees it."""
+    token = token_for("cluster-resub")
+    ws, _ = await widget(a, token)
+    reply, state = await say(ws, OFFER_REQUEST, "r1")
+    offer = offers_in(reply)[0]
+    killed = redis_cmd(redis.port, "CLIENT", "KILL", "TYPE", "pubsub")
+    t0 = time.monotonic()
+    st, _ = await asyncio.to_thread(b.app, token, {"action": "decline_offer", "offer": offer["id"]})
+    took = None
+    try:
+        while took is None:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+            if m.get("type") == "state" and any(o["id"] == offer["id"] and o["status"] == "declined"
+                                                for o in m.get("offers", [])):
+                took = time.monotonic() - t0
+    except asyncio.TimeoutError:
+        pass
+    check(killed >= 1 and st == 200 and took is not None and took < 2,
+          f"a change made while A's subscription was cut ({killed} cut) still reaches the widget "
+          f"on A, {took and round(took * 1000)} ms later")
+    await ws.close()
+
+
 # ---------------------------------------------------------------- load: 2 x 5,000 turns
 
 async def http_post(port, path, body, headers):
@@ -537,6 +563,7 @@ def main():
         a, b = make("A").start(), make("B").start()
         try:
             asyncio.run(offer_decline_and_consent(a, b))
+            asyncio.run(change_while_the_subscription_is_down(a, b, redis))
             asyncio.run(load(a, b, redis, d))
             asyncio.run(redis_restart(a, b, redis))
             asyncio.run(redis_stuck(a, redis))
