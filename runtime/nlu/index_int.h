@@ -28,7 +28,9 @@ typedef struct {
     int epochs;    /* passes of the perceptron over the examples */
     double eta, margin;
     double lambda;        /* share of stop words' weight in the confidence */
-    double slope, centre; /* confidence = 1 / (1 + exp(-slope * (similarity - centre))) */
+    double slope, centre; /* confidence = 1 / (1 + exp(-slope * (similarity - centre - t))) */
+    double tightness;     /* t: this share of how much more alike an intent's examples are
+                           * than the average intent's (see offsets() in index.c) */
 } pl__nlu_params_t;
 
 extern pl__nlu_params_t pl__nlu_params;
@@ -89,6 +91,7 @@ struct pl_nlu {
     float *iw;
 
     pl__lists_t *lists;
+    float *offset; /* per intent: t above, what its similarity must exceed beyond the centre */
 };
 
 static inline size_t pl__slot(uint64_t h, size_t mask)

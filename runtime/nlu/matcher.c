@@ -70,8 +70,9 @@ static double similarities(const pl_nlu_t *nlu, const pl__tokens_t *t, float *si
 }
 
 /* The similarity of a right answer depends little on the bot: a logistic curve fitted on
- * held-out data of several bots in both languages maps it to a confidence, so that one
- * threshold (0.5) means the same on every bot. */
+ * held-out data of several bots in both languages maps it (less the intent's offset for how
+ * alike its examples are, index.c) to a confidence, so that one threshold (0.5) means the
+ * same on every bot. */
 static double confidence(double sim)
 {
     return 1 / (1 + exp(-P.slope * (sim - P.centre)));
@@ -138,7 +139,7 @@ int pl_nlu_understand(const pl_nlu_t *nlu, const char *text, size_t len, pl_aren
      * the bot at all ("can you ... me ... to" is in many requests). Kept non-increasing. */
     for (size_t k = 0; k < u.ntop; k++) {
         int c = u.top[k].intent;
-        u.top[k].score = confidence((sim[c] + P.lambda * csim[c]) * cinv);
+        u.top[k].score = confidence((sim[c] + P.lambda * csim[c]) * cinv - nlu->offset[c]);
         if (k > 0 && u.top[k].score > u.top[k - 1].score)
             u.top[k].score = u.top[k - 1].score;
     }
