@@ -5,8 +5,10 @@
 #include "base/mem.h"
 #include "base/strbuf.h"
 #include "nlu/nlu.h"
+#include "nlu/index_int.h"
 #include "nlu/nlu_int.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -291,6 +293,38 @@ static void matcher_unrelated_sentence_gives_no_intent(void **state)
     assert_int_equal(u.ntop, 0);
     assert_true(u.confidence == 0.0);
     pl_arena_cleanup(&a);
+}
+
+static const char *tight_ex[] = {"what is my balance", "show my balance",
+                                       "my balance please", "tell me my balance",
+                                       "what's my balance", "check my balance"};
+static const char *varied_ex[] = {"I am going to Rome next week", "book a trip somewhere warm",
+                                        "what should I pack for the beach", "recommend a city break",
+                                        "flights to Lisbon in May", "is Norway nice in winter"};
+
+static void an_intent_with_alike_examples_must_be_matched_more_closely(void **state)
+{
+    (void)state;
+    pl_intent_t intents[] = {
+        {.id = "balance", .examples = tight_ex, .nexamples = N(tight_ex)},
+        {.id = "travel", .examples = varied_ex, .nexamples = N(varied_ex)},
+    };
+    pl_bot_t bot = make_bot("en", intents, N(intents));
+    pl_nlu_t *nlu;
+    assert_int_equal(pl_nlu_new(&bot, &nlu), 0);
+    /* the tight intent asks more than the centre, the varied one less, and on average nothing */
+    assert_true(nlu->offset[0] > 0.01f);
+    assert_true(nlu->offset[1] < -0.01f);
+    assert_true(fabsf(nlu->offset[0] + nlu->offset[1]) < 1e-6f);
+    /* its own examples still reach it with full confidence */
+    pl_arena_t a;
+    pl_arena_init(&a, 0);
+    pl_understanding_t u;
+    assert_int_equal(pl_nlu_understand(nlu, "show my balance", 15, &a, &u), 0);
+    assert_int_equal(u.intent, 0);
+    assert_true(u.confidence > 0.9);
+    pl_arena_cleanup(&a);
+    pl_nlu_free(nlu);
 }
 
 static void matcher_top3_is_ordered_best_first(void **state)
@@ -763,6 +797,7 @@ int main(void)
         cmocka_unit_test(matcher_german_paraphrase_with_ue_for_umlaut),
         cmocka_unit_test(matcher_unrelated_sentence_gives_no_intent),
         cmocka_unit_test(matcher_top3_is_ordered_best_first),
+        cmocka_unit_test(an_intent_with_alike_examples_must_be_matched_more_closely),
         cmocka_unit_test(matcher_ties_go_to_lower_intent_index),
         cmocka_unit_test(matcher_threshold_zero_means_one_half),
         cmocka_unit_test(matcher_typos_and_compounds_still_match),
