@@ -26,11 +26,11 @@
 
 struct pl_fiber {
     ucontext_t ctx;
-    ucontext_t back;  /* whoever resumed it, to go back to */
+    ucontext_t back;   /* whoever resumed it, to go back to */
     pl_fiber_t *outer; /* the fiber that resumed it (NULL: the thread's stack) */
     pl_fiber_fn fn;
     void *arg;
-    void *map;  /* guard page + stack */
+    void *map; /* guard page + stack */
     size_t maplen;
     int done;
     unsigned vg_id;

@@ -1,8 +1,8 @@
 /* Subscriptions to customers' change channels (see redis_watch.h). The watched customers are
  * kept in a small hash table with counts; the connection subscribes to each once. When the
  * connection fails, a timer connects again and subscribes to all of them anew; once that is
- * confirmed, every watched customer is reported as "may have missed changes" (version -1). Messages are
- * "VERSION DOCUMENT", or "0" for an erasure. */
+ * confirmed, every watched customer is reported as "may have missed changes" (version -1). Messages
+ * are "VERSION DOCUMENT", or "0" for an erasure. */
 #include "session/redis_watch.h"
 #include "base/error.h"
 #include "base/hash.h"

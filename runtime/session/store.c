@@ -164,8 +164,8 @@ int pl_store_unlock(pl_store_t *s, const char *customer, const char *token)
     return s->ops->unlock(s, customer, token);
 }
 
-int pl_store_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33],
-                       char **doc, int64_t *version)
+int pl_store_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33], char **doc,
+                       int64_t *version)
 {
     token[0] = '\0';
     if (bad_key(customer) || wait_ms < 0)

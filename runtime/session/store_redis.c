@@ -512,8 +512,8 @@ static int r_load(pl_store_t *s, const char *customer, char **doc, int64_t *vers
 }
 
 /* Saves, and with a token releases the customer's lock in the same step. */
-static int save(rds_t *r, const char *customer, const char *doc, int64_t expected,
-                int64_t *version, const char *token)
+static int save(rds_t *r, const char *customer, const char *doc, int64_t expected, int64_t *version,
+                const char *token)
 {
     rkey_t k, v, ch, lk;
     if (rkey(&k, "c", customer, NULL) != 0 || change_channel(r, &ch, customer) != 0 ||
@@ -766,8 +766,8 @@ static int r_lock(pl_store_t *s, const char *customer, int wait_ms, char token[3
     return lock((rds_t *)s, customer, wait_ms, token, NULL, NULL);
 }
 
-static int r_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33],
-                       char **doc, int64_t *version)
+static int r_lock_load(pl_store_t *s, const char *customer, int wait_ms, char token[33], char **doc,
+                       int64_t *version)
 {
     return lock((rds_t *)s, customer, wait_ms, token, doc, version);
 }
@@ -785,8 +785,8 @@ static int r_attach(pl_store_t *s, void *uv_loop, const pl_store_events_t *event
     if (r->async != NULL)
         return 0;
     r->events = *events;
-    r->async = pl_redis_async_new(uv_loop, r->host, r->port, r->db, r->password,
-                                  events->status, events->arg);
+    r->async = pl_redis_async_new(uv_loop, r->host, r->port, r->db, r->password, events->status,
+                                  events->arg);
     r->watch = pl_redis_watch_new(uv_loop, r->host, r->port, r->db, r->password, changed, r);
     if (r->async == NULL || r->watch == NULL) {
         pl_redis_async_free(r->async);

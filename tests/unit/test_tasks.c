@@ -70,9 +70,9 @@ static void a_waiting_task_outlives_its_connection(void **state)
     assert_true(c->busy);
     assert_int_equal(srv.tasks, 1);
     assert_int_equal(c->refs, 2); /* the task holds it */
-    c->wsi = NULL;                 /* the connection went (pl__conn_gone) ... */
-    pl__conn_release(c);           /* ... and libwebsockets let go */
-    assert_int_equal(c->refs, 1);  /* still there for the task (ASan would see a free) */
+    c->wsi = NULL;                /* the connection went (pl__conn_gone) ... */
+    pl__conn_release(c);          /* ... and libwebsockets let go */
+    assert_int_equal(c->refs, 1); /* still there for the task (ASan would see a free) */
     assert_int_equal(pl_fiber_resume(waiting[0]), 1);
     assert_int_equal(srv.tasks, 0); /* and freed with it */
 }
