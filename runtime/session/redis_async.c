@@ -4,6 +4,7 @@
  * when the oldest command has waited too long: hiredis then fails every waiting command, so no
  * fiber is left waiting for an answer that will not come. */
 #include "session/redis_async.h"
+#include "base/error.h"
 #include "base/fiber.h"
 
 #include <hiredis/adapters/libuv.h>
@@ -26,11 +27,8 @@ typedef struct waiter {
 } waiter_t;
 
 struct pl_redis_async {
-    uv_loop_t *loop;
+    pl_redis_endpoint_t at;
     redisAsyncContext *ac; /* NULL: not connected */
-    char host[256];
-    int port, db;
-    char *password;
     int64_t retry_at;
     uv_timer_t timer;
     int timer_on;
@@ -103,7 +101,7 @@ static void check_timeouts(uv_timer_t *t)
     }
     if (now_ms() - a->head->sent_ms > PL_REDIS_TIMEOUT_MS) {
         char why[600];
-        snprintf(why, sizeof(why), "redis %s:%d: no answer within %d ms", a->host, a->port,
+        snprintf(why, sizeof(why), "redis %s:%d: no answer within %d ms", a->at.host, a->at.port,
                  PL_REDIS_TIMEOUT_MS);
         drop(a, why);
     }
@@ -116,7 +114,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     /* hiredis frees the context after this and fails the commands queued on it */
     char why[600];
-    snprintf(why, sizeof(why), "redis %s:%d: cannot connect: %s", a->host, a->port, ac->errstr);
+    snprintf(why, sizeof(why), "redis %s:%d: cannot connect: %s", a->at.host, a->at.port,
+             ac->errstr);
     a->ac = NULL;
     a->retry_at = now_ms() + PL_REDIS_RETRY_PAUSE_MS;
     set_up(a, 0, why);
@@ -130,7 +129,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     a->ac = NULL;
     if (status != REDIS_OK) {
         char why[600];
-        snprintf(why, sizeof(why), "redis %s:%d: connection lost: %s", a->host, a->port,
+        snprintf(why, sizeof(why), "redis %s:%d: connection lost: %s", a->at.host, a->at.port,
                  ac->errstr);
         set_up(a, 0, why);
     }
@@ -145,7 +144,7 @@ static void on_setup(redisAsyncContext *ac, void *reply, void *priv)
     if (r == NULL || r->type != REDIS_REPLY_ERROR || a->ac != ac)
         return;
     char why[600];
-    snprintf(why, sizeof(why), "redis %s:%d: %s refused: %.200s", a->host, a->port,
+    snprintf(why, sizeof(why), "redis %s:%d: %s refused: %.200s", a->at.host, a->at.port,
              priv ? "AUTH (the Redis password)" : "SELECT", r->str);
     a->ac = NULL;
     a->retry_at = now_ms() + PL_REDIS_RETRY_PAUSE_MS;
@@ -153,40 +152,66 @@ static void on_setup(redisAsyncContext *ac, void *reply, void *priv)
     redisAsyncDisconnect(ac);
 }
 
+int pl_redis_endpoint_init(pl_redis_endpoint_t *e, uv_loop_t *loop, const char *host, int port,
+                           int db, const char *password)
+{
+    memset(e, 0, sizeof(*e));
+    e->loop = loop;
+    snprintf(e->host, sizeof(e->host), "%s", host);
+    e->port = port;
+    e->db = db;
+    if (password != NULL && (e->password = strdup(password)) == NULL)
+        return PL_ENOMEM;
+    return 0;
+}
+
+void pl_redis_endpoint_cleanup(pl_redis_endpoint_t *e)
+{
+    free(e->password);
+    e->password = NULL;
+}
+
+redisAsyncContext *pl_redis_endpoint_connect(const pl_redis_endpoint_t *e, void *data,
+                                             redisConnectCallback *connected,
+                                             redisDisconnectCallback *disconnected,
+                                             redisCallbackFn *on_auth, char *why, size_t whylen)
+{
+    redisAsyncContext *ac = redisAsyncConnect(e->host, e->port);
+    if (ac == NULL || ac->err || redisLibuvAttach(ac, e->loop) != REDIS_OK) {
+        snprintf(why, whylen, "redis %s:%d: cannot connect: %s", e->host, e->port,
+                 ac == NULL ? "out of memory" : ac->err ? ac->errstr : "cannot use the loop");
+        if (ac != NULL)
+            redisAsyncFree(ac);
+        return NULL;
+    }
+    ac->data = data;
+    redisAsyncSetConnectCallback(ac, connected);
+    redisAsyncSetDisconnectCallback(ac, disconnected);
+    /* queued now, sent once connected, answered before anything queued after it */
+    if (e->password != NULL) {
+        const char *auth[] = {"AUTH", e->password};
+        redisAsyncCommandArgv(ac, on_auth, data, 2, auth, NULL);
+    }
+    return ac;
+}
+
 static int connect_async(pl_redis_async_t *a)
 {
     if (now_ms() < a->retry_at)
         return -1;
-    redisAsyncContext *ac = redisAsyncConnect(a->host, a->port);
-    if (ac == NULL || ac->err) {
-        char why[600];
-        snprintf(why, sizeof(why), "redis %s:%d: cannot connect: %s", a->host, a->port,
-                 ac ? ac->errstr : "out of memory");
-        if (ac != NULL)
-            redisAsyncFree(ac);
+    char why[600];
+    a->ac = pl_redis_endpoint_connect(&a->at, a, on_connect, on_disconnect, on_setup, why,
+                                      sizeof(why));
+    if (a->ac == NULL) {
         a->retry_at = now_ms() + PL_REDIS_RETRY_PAUSE_MS;
         set_up(a, 0, why);
         return -1;
     }
-    ac->data = a;
-    if (redisLibuvAttach(ac, a->loop) != REDIS_OK) {
-        redisAsyncFree(ac);
-        a->retry_at = now_ms() + PL_REDIS_RETRY_PAUSE_MS;
-        return -1;
-    }
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    a->ac = ac;
-    /* queued now, sent once connected, answered before anything queued after them */
-    if (a->password != NULL) {
-        const char *auth[] = {"AUTH", a->password};
-        redisAsyncCommandArgv(ac, on_setup, a, 2, auth, NULL);
-    }
-    if (a->db != 0) {
+    if (a->at.db != 0) {
         char db[16];
-        snprintf(db, sizeof(db), "%d", a->db);
+        snprintf(db, sizeof(db), "%d", a->at.db);
         const char *sel[] = {"SELECT", db};
-        redisAsyncCommandArgv(ac, on_setup, NULL, 2, sel, NULL);
+        redisAsyncCommandArgv(a->ac, on_setup, NULL, 2, sel, NULL);
     }
     return 0;
 }
@@ -197,17 +222,13 @@ pl_redis_async_t *pl_redis_async_new(uv_loop_t *loop, const char *host, int port
     pl_redis_async_t *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
-    a->loop = loop;
-    snprintf(a->host, sizeof(a->host), "%s", host);
-    a->port = port;
-    a->db = db;
-    a->up = 1;
-    a->notify = notify;
-    a->notify_arg = arg;
-    if (password != NULL && (a->password = strdup(password)) == NULL) {
+    if (pl_redis_endpoint_init(&a->at, loop, host, port, db, password) != 0) {
         free(a);
         return NULL;
     }
+    a->up = 1;
+    a->notify = notify;
+    a->notify_arg = arg;
     uv_timer_init(loop, &a->timer);
     a->timer.data = a;
     return a;
@@ -266,7 +287,7 @@ void pl_redis_async_sleep(pl_redis_async_t *a, int ms)
     sleeper_t s = {.fiber = pl_fiber_current()};
     if (s.fiber == NULL)
         return;
-    uv_timer_init(a->loop, &s.t);
+    uv_timer_init(a->at.loop, &s.t);
     s.t.data = &s;
     uv_timer_start(&s.t, sleeper_fired, (uint64_t)(ms > 0 ? ms : 0), 0);
     while (!s.fired)
@@ -280,7 +301,7 @@ void pl_redis_async_sleep(pl_redis_async_t *a, int ms)
 static void timer_closed(uv_handle_t *h)
 {
     pl_redis_async_t *a = h->data;
-    free(a->password);
+    pl_redis_endpoint_cleanup(&a->at);
     free(a);
 }
 

@@ -5,10 +5,32 @@
 #ifndef PL_REDIS_ASYNC_H
 #define PL_REDIS_ASYNC_H
 
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
 typedef struct pl_redis_async pl_redis_async_t;
+
+/* Where a Redis is and how to log in to it, on which loop: what the command connection
+ * (here) and the subscription connection (redis_watch.c) share. */
+typedef struct {
+    uv_loop_t *loop;
+    char host[256];
+    int port, db;
+    char *password; /* NULL: none */
+} pl_redis_endpoint_t;
+
+/* Copies host and password. 0, or PL_ENOMEM. */
+int pl_redis_endpoint_init(pl_redis_endpoint_t *e, uv_loop_t *loop, const char *host, int port,
+                           int db, const char *password);
+void pl_redis_endpoint_cleanup(pl_redis_endpoint_t *e);
+/* Starts a connection on the endpoint's loop: data in ac->data, the two callbacks set, AUTH
+ * queued first when there is a password (its reply to on_auth, which may be NULL). NULL when
+ * it could not even start, with the reason in why. */
+redisAsyncContext *pl_redis_endpoint_connect(const pl_redis_endpoint_t *e, void *data,
+                                             redisConnectCallback *connected,
+                                             redisDisconnectCallback *disconnected,
+                                             redisCallbackFn *on_auth, char *why, size_t whylen);
 
 /* Called when Redis stops answering (up 0, with the reason) and when it answers again (up 1). */
 typedef void (*pl_redis_notify_fn)(void *arg, int up, const char *why);

@@ -4,10 +4,10 @@
  * confirmed, every watched customer is reported as "may have missed changes" (version -1). Messages
  * are "VERSION DOCUMENT", or "0" for an erasure. */
 #include "session/redis_watch.h"
+#include "session/redis_async.h"
 #include "base/error.h"
 #include "base/hash.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 
 #include <stdio.h>
@@ -25,11 +25,8 @@ typedef struct entry {
 } entry_t;
 
 struct pl_redis_watch {
-    uv_loop_t *loop;
+    pl_redis_endpoint_t at;
     redisAsyncContext *ac; /* NULL: not connected */
-    char host[256];
-    int port, db;
-    char *password;
     pl_redis_change_fn change;
     void *arg;
     entry_t *buckets[BUCKETS];
@@ -58,7 +55,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv);
 static void send_sub(pl_redis_watch_t *w, const char *verb, const char *customer)
 {
     char ch[400];
-    int n = pl_redis_watch_channel(ch, sizeof(ch), w->db, customer);
+    int n = pl_redis_watch_channel(ch, sizeof(ch), w->at.db, customer);
     if (w->ac == NULL || n < 0)
         return;
     const char *argv[] = {verb, ch};
@@ -93,7 +90,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         r->element[2]->type != REDIS_REPLY_STRING)
         return;
     char prefix[64];
-    int plen = snprintf(prefix, sizeof(prefix), CHANNEL_PREFIX "%d:", w->db);
+    int plen = snprintf(prefix, sizeof(prefix), CHANNEL_PREFIX "%d:", w->at.db);
     const char *ch = r->element[1]->str;
     if ((size_t)plen >= r->element[1]->len || strncmp(ch, prefix, (size_t)plen) != 0)
         return;
@@ -131,25 +128,11 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 /* Connects and subscribes to every watched customer; after an outage, reports them all. */
 static void connect_and_subscribe(pl_redis_watch_t *w)
 {
-    redisAsyncContext *ac = redisAsyncConnect(w->host, w->port);
-    if (ac == NULL || ac->err) {
-        if (ac != NULL)
-            redisAsyncFree(ac);
-        w->lost = 1;
+    char why[600];
+    w->ac = pl_redis_endpoint_connect(&w->at, w, on_connect, on_disconnect, NULL, why, sizeof(why));
+    if (w->ac == NULL) {
+        w->lost = 1; /* the timer tries again; the command connection reports the outage */
         return;
-    }
-    ac->data = w;
-    if (redisLibuvAttach(ac, w->loop) != REDIS_OK) {
-        redisAsyncFree(ac);
-        w->lost = 1;
-        return;
-    }
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    w->ac = ac;
-    if (w->password != NULL) {
-        const char *auth[] = {"AUTH", w->password};
-        redisAsyncCommandArgv(ac, NULL, NULL, 2, auth, NULL);
     }
     for (size_t b = 0; b < BUCKETS; b++)
         for (entry_t *e = w->buckets[b]; e != NULL; e = e->next)
@@ -170,16 +153,12 @@ pl_redis_watch_t *pl_redis_watch_new(uv_loop_t *loop, const char *host, int port
     pl_redis_watch_t *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return NULL;
-    w->loop = loop;
-    snprintf(w->host, sizeof(w->host), "%s", host);
-    w->port = port;
-    w->db = db;
-    w->change = change;
-    w->arg = arg;
-    if (password != NULL && (w->password = strdup(password)) == NULL) {
+    if (pl_redis_endpoint_init(&w->at, loop, host, port, db, password) != 0) {
         free(w);
         return NULL;
     }
+    w->change = change;
+    w->arg = arg;
     uv_timer_init(loop, &w->timer);
     w->timer.data = w;
     uv_timer_start(&w->timer, tick, RECONNECT_MS, RECONNECT_MS);
@@ -230,7 +209,7 @@ static void timer_closed(uv_handle_t *h)
             w->buckets[b] = e->next;
             free(e);
         }
-    free(w->password);
+    pl_redis_endpoint_cleanup(&w->at);
     free(w);
 }
 

@@ -281,6 +281,60 @@ static void the_lock_has_one_holder_and_expires_by_itself(void **state)
     pl_store_close(b);
 }
 
+/* The loop's connections log in with the password: they get answers, and a refusal (the
+ * password changed under the store) fails the calls and is told, without the password. */
+static void login(th_redis_t *r, const char *password, const char *command)
+{
+    redisContext *c = redisConnect("127.0.0.1", r->port);
+    assert_non_null(c);
+    redisReply *rep = redisCommand(c, "AUTH %s", password);
+    freeReplyObject(rep);
+    rep = redisCommand(c, command);
+    assert_non_null(rep);
+    freeReplyObject(rep);
+    redisFree(c);
+}
+
+static void the_loop_connections_use_the_password(void **state)
+{
+    (void)state;
+    th_redis_t locked;
+    char why[512];
+    static const char *const extra[] = {"--requirepass", "s3cret pass", NULL};
+    if (th_redis_start(&locked, extra, why, sizeof(why)) != 0)
+        fail_msg("%s", why);
+    setenv("PARLEY_REDIS_PASSWORD", "s3cret pass", 1);
+    pl_store_t *good = open_spec(locked.spec), *stale = open_spec(locked.spec);
+    unsetenv("PARLEY_REDIS_PASSWORD");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    notes_t ok = {0}, refused = {0};
+    pl_store_events_t e1 = {.status = noted, .arg = &ok}, e2 = {.status = noted, .arg = &refused};
+    assert_int_equal(pl_store_attach_loop(good, &loop, &e1), 0);
+    loader_t l = {.s = good};
+    pl_fiber_t *f = NULL;
+    assert_int_equal(pl_fiber_start(load_once, &l, &f), 0);
+    run_until(&loop, &l.done, 0, 1);
+    assert_int_equal(l.rc, PL_ENOTFOUND); /* logged in: an answer, not an error */
+    assert_int_equal(ok.downs, 0);
+    /* the password changes: a store connecting now is refused */
+    login(&locked, "s3cret pass", "CONFIG SET requirepass another-one");
+    assert_int_equal(pl_store_attach_loop(stale, &loop, &e2), 0);
+    l = (loader_t){.s = stale};
+    assert_int_equal(pl_fiber_start(load_once, &l, &f), 0);
+    run_until(&loop, &l.done, 0, 1);
+    assert_int_equal(l.rc, PL_ESTORE);
+    assert_int_equal(refused.downs, 1);
+    th_assert_contains(refused.why, "AUTH (the Redis password) refused");
+    assert_null(strstr(refused.why, "s3cret"));
+    pl_store_detach_loop(good);
+    pl_store_detach_loop(stale);
+    close_loop(&loop);
+    pl_store_close(good);
+    pl_store_close(stale);
+    th_redis_stop(&locked);
+}
+
 /* Lock and load in one step, save and release in one, on every backend (memory and SQLite
  * through the store front's fallback, Redis in its scripts). */
 static void lock_load_and_save_unlock_pair_up(const char *spec, int exclusive)
@@ -350,6 +404,7 @@ int main(void)
         cmocka_unit_test(a_stuck_redis_fails_waiting_fibers_and_the_store_recovers),
         cmocka_unit_test(the_lock_has_one_holder_and_expires_by_itself),
         cmocka_unit_test(lock_load_and_save_unlock_on_every_backend),
+        cmocka_unit_test(the_loop_connections_use_the_password),
     };
     int failed = cmocka_run_group_tests_name("store_async", tests, NULL, NULL);
     th_redis_stop(&redis);
